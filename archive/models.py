@@ -1,0 +1,97 @@
+"""The evidence: documents that record what was said, and preserved copies of them."""
+
+import hashlib
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from archive.urlnorm import normalize_url, url_host
+
+http_url_validator = URLValidator(schemes=["http", "https"], message="Enter an http(s) URL.")
+
+
+class Source(models.Model):
+    """A document that records a quote: an article, a transcript, a post, a video page."""
+
+    url = models.URLField(max_length=2000, validators=[http_url_validator])
+    normalized_url = models.CharField(max_length=2000, editable=False, db_index=False)
+    url_hash = models.CharField(max_length=64, unique=True, editable=False)
+    domain = models.CharField(max_length=255, editable=False, db_index=True)
+    title = models.CharField(max_length=500, blank=True)
+    publisher = models.CharField(max_length=255, blank=True, db_index=True)
+    author = models.CharField(max_length=255, blank=True)
+    published_on = models.DateField(null=True, blank=True)
+    language = models.CharField(max_length=35, blank=True, help_text="BCP 47 tag, e.g. en or pt-BR")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["publisher", "title", "id"]
+
+    def __str__(self) -> str:
+        label = self.title or self.url
+        return f"{label} ({self.publisher})" if self.publisher else label
+
+    def clean(self) -> None:
+        super().clean()
+        if self.url:
+            self.derive_url_fields()
+            clash = Source.objects.filter(url_hash=self.url_hash).exclude(pk=self.pk)
+            if clash.exists():
+                raise ValidationError({"url": "A source with this URL is already in the archive."})
+
+    def derive_url_fields(self) -> None:
+        """Keep the normalized URL, its hash and its host in step with `url`."""
+        self.normalized_url = normalize_url(self.url)
+        self.url_hash = hashlib.sha256(self.normalized_url.encode()).hexdigest()
+        self.domain = url_host(self.normalized_url)
+
+    def save(self, *args, **kwargs):
+        # Derived columns only: no business rule lives here.
+        self.derive_url_fields()
+        super().save(*args, **kwargs)
+
+    @property
+    def latest_snapshot(self):
+        return self.snapshots.filter(text__gt="").order_by("-fetched_at", "-id").first()
+
+
+class Snapshot(models.Model):
+    """A preserved copy of a source at one moment: fetched from the web or given by an editor."""
+
+    class Method(models.TextChoices):
+        FETCHED = "fetched", "Fetched from the web"
+        MANUAL = "manual", "Given by an editor"
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="snapshots")
+    method = models.CharField(max_length=10, choices=Method.choices, default=Method.FETCHED)
+    fetched_at = models.DateTimeField(db_index=True)
+    requested_url = models.URLField(max_length=2000, blank=True)
+    final_url = models.URLField(max_length=2000, blank=True)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    content_type = models.CharField(max_length=255, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    size = models.PositiveIntegerField(default=0)
+    body = models.BinaryField(blank=True, default=b"", editable=False)
+    text = models.TextField(blank=True, help_text="Main text of the document, without navigation or ads.")
+    wayback_url = models.URLField(max_length=2100, blank=True)
+    failure_reason = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-fetched_at", "-id"]
+        get_latest_by = "fetched_at"
+
+    def __str__(self) -> str:
+        state = f"failed: {self.failure_reason}" if self.failure_reason else (self.sha256[:12] or "empty")
+        return f"Copy of {self.source} at {self.fetched_at:%Y-%m-%d %H:%M} ({state})"
+
+    @property
+    def succeeded(self) -> bool:
+        return not self.failure_reason

@@ -1,0 +1,213 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from simple_history.admin import SimpleHistoryAdmin
+
+from quotes.dates import format_said_on
+from quotes.models import Citation, Quote, Speaker, Tag, Venue
+from quotes.permissions import can_publish, status_change_error
+from quotes.services import set_quotes_status, set_quotes_verification, stamp_quote_for_save
+
+
+@admin.register(Speaker)
+class SpeakerAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "slug", "wikidata_qid", "description"]
+    search_fields = ["name", "aliases", "slug", "wikidata_qid"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Venue)
+class VenueAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "kind", "location", "held_on"]
+    list_filter = ["kind"]
+    search_fields = ["name", "location"]
+    date_hierarchy = "held_on"
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class CitationInline(admin.StackedInline):
+    model = Citation
+    extra = 0
+    autocomplete_fields = ["source"]
+    fields = [
+        ("source", "role"),
+        "locator",
+        ("selector_prefix", "selector_exact", "selector_suffix"),
+        "note",
+        ("match", "checked_at"),
+    ]
+    readonly_fields = ["match", "checked_at"]
+
+
+class QuoteAdminForm(forms.ModelForm):
+    change_reason = forms.CharField(
+        required=False,
+        max_length=255,
+        help_text="Why this change was made. Shown to readers as a correction when the quote is published.",
+    )
+
+    class Meta:
+        model = Quote
+        fields = "__all__"  # the admin fieldsets choose what is shown
+
+    def clean(self):
+        cleaned = super().clean()
+        user = getattr(self, "current_user", None)
+        old_status = self.instance.status if self.instance.pk else None
+        new_status = cleaned.get("status")
+        if new_status:
+            reason = status_change_error(user, old_status=old_status, new_status=new_status)
+            if reason:
+                self.add_error("status", reason)
+        return cleaned
+
+
+@admin.register(Quote)
+class QuoteAdmin(SimpleHistoryAdmin):
+    form = QuoteAdminForm
+    list_display = ["excerpt", "speaker", "said", "status", "verification", "language"]
+    list_filter = [
+        "status",
+        "verification",
+        ("speaker", admin.RelatedOnlyFieldListFilter),
+        "venue__kind",
+        "language",
+        "date_precision",
+        "said_on",
+    ]
+    list_select_related = ["speaker"]
+    search_fields = [
+        "text",
+        "speaker__name",
+        "speaker__aliases",
+        "citations__source__url",
+        "citations__source__publisher",
+    ]
+    date_hierarchy = "said_on"
+    autocomplete_fields = ["speaker", "venue", "about", "tags", "translation_of", "correct_attribution"]
+    inlines = [CitationInline]
+    readonly_fields = ["created_at", "updated_at", "created_by", "updated_by", "first_published_at"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "text",
+                    "speaker",
+                    "speaker_role",
+                    ("said_on", "date_precision"),
+                    "venue",
+                    "language",
+                ]
+            },
+        ),
+        ("Context", {"fields": ["context", "about", "tags", "translation_of"]}),
+        ("Editorial", {"fields": ["status", "status_note", "change_reason"]}),
+        (
+            "Verification",
+            {
+                "fields": [
+                    "verification",
+                    "verification_note",
+                    "verification_overridden",
+                    "correct_attribution",
+                ]
+            },
+        ),
+        (
+            "Provenance",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "attribution_probability",
+                    "external_id",
+                    "created_at",
+                    "created_by",
+                    "updated_at",
+                    "updated_by",
+                    "first_published_at",
+                ],
+            },
+        ),
+    ]
+    actions = ["publish", "send_to_review", "mark_disputed", "retract"]
+
+    @admin.display(description="Quote", ordering="text")
+    def excerpt(self, obj: Quote) -> str:
+        return obj.text if len(obj.text) <= 90 else obj.text[:87] + "…"
+
+    @admin.display(description="Said", ordering="said_on")
+    def said(self, obj: Quote) -> str:
+        return format_said_on(obj.said_on, obj.date_precision)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.current_user = request.user
+        return form
+
+    def save_model(self, request, obj, form, change):
+        stamp_quote_for_save(
+            quote=obj, user=request.user, change_reason=form.cleaned_data.get("change_reason", "")
+        )
+        super().save_model(request, obj, form, change)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not can_publish(request.user):
+            actions.pop("publish", None)
+            actions.pop("retract", None)
+        return actions
+
+    def has_delete_permission(self, request, obj=None):
+        # Quotes are retracted, not deleted; a hard delete is a superuser's decision.
+        return request.user.is_superuser
+
+    def _set_status(self, request, queryset, status: str, label: str) -> None:
+        try:
+            changed = set_quotes_status(quotes=queryset, user=request.user, status=status)
+        except PermissionDenied as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        self.message_user(request, f"{changed} quote(s) {label}.", messages.SUCCESS)
+
+    @admin.action(description="Publish selected quotes", permissions=["change"])
+    def publish(self, request, queryset):
+        self._set_status(request, queryset, Quote.Status.PUBLISHED, "published")
+
+    @admin.action(description="Send selected quotes to review", permissions=["change"])
+    def send_to_review(self, request, queryset):
+        self._set_status(request, queryset, Quote.Status.IN_REVIEW, "sent to review")
+
+    @admin.action(description="Retract selected quotes", permissions=["change"])
+    def retract(self, request, queryset):
+        self._set_status(request, queryset, Quote.Status.RETRACTED, "retracted")
+
+    @admin.action(description="Mark selected quotes as disputed", permissions=["change"])
+    def mark_disputed(self, request, queryset):
+        try:
+            changed = set_quotes_verification(
+                quotes=queryset,
+                user=request.user,
+                verification=Quote.Verification.DISPUTED,
+                note=f"Marked disputed by {request.user.get_username()}",
+            )
+        except ValidationError as exc:
+            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+            return
+        self.message_user(request, f"{changed} quote(s) marked disputed.", messages.SUCCESS)
+
+
+@admin.register(Citation)
+class CitationAdmin(SimpleHistoryAdmin):
+    list_display = ["quote", "source", "role", "match", "checked_at"]
+    list_filter = ["role", "match"]
+    search_fields = ["quote__text", "source__url", "source__publisher"]
+    autocomplete_fields = ["quote", "source"]
+    list_select_related = ["quote__speaker", "source"]
+    readonly_fields = ["match", "checked_at", "checked_snapshot"]

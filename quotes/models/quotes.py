@@ -1,0 +1,175 @@
+import hashlib
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from archive.text import normalize_text, search_form
+
+QUOTE_MAX_LENGTH = 10_000
+LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+
+
+def validate_language_tag(value: str) -> None:
+    if value and not LANGUAGE_TAG.match(value):
+        raise ValidationError("Enter a BCP 47 language tag such as en, es or pt-BR.", code="invalid_language")
+
+
+class Quote(models.Model):
+    """Words a speaker said, recorded exactly as said, with when, where and in what role."""
+
+    class Precision(models.TextChoices):
+        DAY = "day", "Day"
+        MONTH = "month", "Month"
+        YEAR = "year", "Year"
+        UNKNOWN = "unknown", "Unknown"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review"
+        PUBLISHED = "published", "Published"
+        RETRACTED = "retracted", "Retracted"
+
+    class Verification(models.TextChoices):
+        UNVERIFIED = "unverified", "Unverified"
+        VERIFIED = "verified", "Verified"
+        DISPUTED = "disputed", "Disputed"
+        MISATTRIBUTED = "misattributed", "Misattributed"
+
+    PUBLIC_STATUSES = (Status.PUBLISHED, Status.RETRACTED)
+
+    text = models.TextField(
+        help_text="Exactly as said: never retyped, 'corrected' or re-punctuated.",
+        validators=[MaxLengthValidator(QUOTE_MAX_LENGTH)],
+    )
+    text_normalized = models.TextField(editable=False)
+    text_hash = models.CharField(max_length=64, editable=False)
+    search_text = models.TextField(editable=False, help_text="Normalized, accent-free form for search.")
+    speaker = models.ForeignKey("quotes.Speaker", on_delete=models.PROTECT, related_name="quotes")
+    speaker_role = models.CharField(
+        max_length=255, blank=True, help_text="The speaker's role as described at the time."
+    )
+    said_on = models.DateField(
+        null=True, blank=True, help_text="First day of the period for month or year precision."
+    )
+    date_precision = models.CharField(max_length=7, choices=Precision.choices, default=Precision.DAY)
+    venue = models.ForeignKey(
+        "quotes.Venue", null=True, blank=True, on_delete=models.PROTECT, related_name="quotes"
+    )
+    language = models.CharField(max_length=35, default="en", validators=[validate_language_tag])
+    context = models.TextField(blank=True, help_text="What prompted the words; what they answer.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    status_note = models.TextField(blank=True, help_text="Editor's note shown with a retraction.")
+    verification = models.CharField(
+        max_length=13, choices=Verification.choices, default=Verification.UNVERIFIED, db_index=True
+    )
+    verification_note = models.TextField(blank=True)
+    verification_overridden = models.BooleanField(
+        default=False, help_text="An editor set the verification by hand; automatic checks leave it alone."
+    )
+    correct_attribution = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="misattributions",
+        help_text="For a misattributed quote: the record of who really said it, when known.",
+    )
+    translation_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="translations"
+    )
+    about = models.ManyToManyField(
+        "quotes.Speaker", blank=True, related_name="quotes_about", help_text="Who the quote is about."
+    )
+    tags = models.ManyToManyField("quotes.Tag", blank=True, related_name="quotes")
+    attribution_probability = models.FloatField(
+        null=True, blank=True, help_text="Probability of the attribution given by an imported corpus."
+    )
+    external_id = models.CharField(
+        max_length=100, blank=True, db_index=True, help_text="e.g. Quotebank quoteID"
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+    first_published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    history = HistoricalRecords(m2m_fields=[tags, about])
+
+    class Meta:
+        ordering = ["-said_on", "-id"]
+        permissions = [("publish_quote", "Can publish and retract quotes")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["speaker", "text_hash"],
+                name="unique_normalized_quote_per_speaker",
+                violation_error_message=(
+                    "This speaker already has this quote (the same words after normalization)."
+                ),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["speaker", "status", "said_on"], name="quote_speaker_said_idx"),
+            models.Index(fields=["status", "said_on", "id"], name="quote_status_said_idx"),
+            models.Index(fields=["status", "created_at", "id"], name="quote_status_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        excerpt = self.text if len(self.text) <= 60 else self.text[:57] + "…"
+        return f"“{excerpt}” — {self.speaker}" if self.speaker_id else f"“{excerpt}”"
+
+    def get_absolute_url(self) -> str:
+        return reverse("quote-permalink", kwargs={"pk": self.pk})
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in self.PUBLIC_STATUSES
+
+    def derive_text_fields(self) -> None:
+        """Derived, never shown: the verbatim `text` stays as entered."""
+        self.text_normalized = normalize_text(self.text)
+        self.text_hash = hashlib.sha256(self.text_normalized.encode()).hexdigest()
+        self.search_text = search_form(self.text)
+
+    def clean(self) -> None:
+        super().clean()
+        errors: dict[str, str] = {}
+        if self.text is not None and not self.text.strip():
+            errors["text"] = "The quote text cannot be empty."
+        self.derive_text_fields()
+        errors.update(date_errors(self.said_on, self.date_precision))
+        if self.correct_attribution_id and self.correct_attribution_id == self.pk:
+            errors["correct_attribution"] = "A quote cannot be its own correct attribution."
+        if self.translation_of_id and self.translation_of_id == self.pk:
+            errors["translation_of"] = "A quote cannot be a translation of itself."
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs):
+        self.derive_text_fields()
+        super().save(*args, **kwargs)
+
+
+def date_errors(said_on, precision: str) -> dict[str, str]:
+    """What is wrong with a date at a precision ("January 2026" is stored as 2026-01-01, month)."""
+    if precision == Quote.Precision.UNKNOWN:
+        return {"said_on": "Leave the date empty when its precision is unknown."} if said_on else {}
+    if said_on is None:
+        return {"said_on": f"Enter the date (precision: {precision}), or set the precision to unknown."}
+    if said_on > timezone.localdate():
+        return {"said_on": "The date cannot be in the future."}
+    if precision == Quote.Precision.MONTH and said_on.day != 1:
+        return {"said_on": "For month precision, enter the first day of the month (e.g. 2026-01-01)."}
+    if precision == Quote.Precision.YEAR and (said_on.month, said_on.day) != (1, 1):
+        return {"said_on": "For year precision, enter 1 January of that year."}
+    return {}
