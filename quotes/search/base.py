@@ -1,5 +1,15 @@
+from django.db.models import QuerySet
+
+from quotes.search.query import SearchQuery
+
+
 class SearchBackend:
-    """What every vendor's search offers. Subclasses implement the SQL."""
+    """What every vendor's search offers. Subclasses implement the SQL.
+
+    `matching()` narrows a quote queryset to the quotes that satisfy a parsed query;
+    `ranked()` scores the most recent `limit` matches (highest id first), so that ranking
+    work stays bounded however common the words are.
+    """
 
     def __init__(self, using: str = "default") -> None:
         self.using = using
@@ -9,3 +19,11 @@ class SearchBackend:
 
     def rebuild(self) -> None:
         """Re-index every quote (after a bulk load that bypassed the usual path)."""
+
+    def matching(self, queryset: QuerySet, query: SearchQuery) -> QuerySet:
+        raise NotImplementedError
+
+    def ranked(self, queryset: QuerySet, query: SearchQuery, *, limit: int) -> list[tuple[int, float]]:
+        """(id, score) of the `limit` most recent matches; a higher score is more relevant."""
+        rows = self.matching(queryset, query).order_by("-id").values_list("id", flat=True)[:limit]
+        return [(pk, 0.0) for pk in rows]

@@ -1,6 +1,9 @@
 from django.db import connections
+from django.db.models import FloatField, QuerySet
+from django.db.models.expressions import RawSQL
 
 from quotes.search.base import SearchBackend
+from quotes.search.query import SearchQuery
 
 FTS_TABLE = "quotes_quote_fts"
 
@@ -24,7 +27,44 @@ TRIGGERS = {
 }
 
 
+def fts5_any(phrases) -> str:
+    # Tokens are runs of letters and digits only, so wrapping them in quotes is safe.
+    return "(" + " OR ".join('"' + " ".join(tokens) + '"' for tokens in phrases) + ")"
+
+
+def fts5_match(query: SearchQuery) -> str:
+    """The positive part in FTS5 syntax: each group an OR of phrases, all groups ANDed."""
+    return " AND ".join(fts5_any(group) for group in query.groups)
+
+
+MATCH_IDS = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
+RANK_SQL = (
+    f"(SELECT -bm25({FTS_TABLE}) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND rowid = quotes_quote.id)"
+)
+
+
 class SQLiteSearchBackend(SearchBackend):
+    """An external-content FTS5 table (unicode61, diacritics removed) kept in step by triggers."""
+
+    def matching(self, queryset: QuerySet, query: SearchQuery) -> QuerySet:
+        if query.groups:
+            queryset = queryset.filter(id__in=RawSQL(MATCH_IDS, [fts5_match(query)]))  # noqa: S611 (parameters are bound)
+        if query.excluded:
+            # FTS5 has no unary NOT: an exclusion is a separate "not among these" condition.
+            queryset = queryset.exclude(id__in=RawSQL(MATCH_IDS, [fts5_any(query.excluded)]))  # noqa: S611 (parameters are bound)
+        return queryset
+
+    def ranked(self, queryset: QuerySet, query: SearchQuery, *, limit: int) -> list[tuple[int, float]]:
+        if not query.groups:
+            return super().ranked(queryset, query, limit=limit)
+        rows = (
+            self.matching(queryset, query)
+            .annotate(search_rank=RawSQL(RANK_SQL, [fts5_match(query)], output_field=FloatField()))  # noqa: S611 (parameters are bound)
+            .order_by("-id")
+            .values_list("id", "search_rank")[:limit]
+        )
+        return list(rows)
+
     def install(self) -> None:
         with connections[self.using].cursor() as cursor:
             cursor.execute(

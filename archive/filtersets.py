@@ -1,0 +1,61 @@
+"""Filters for the sources API. Every value is validated: a bad one is a 400 naming the field."""
+
+import re
+
+import django_filters
+from django import forms
+from django.core.validators import RegexValidator
+
+from archive.models import Source
+
+DOMAIN = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*\.?$", re.IGNORECASE)
+domain_validator = RegexValidator(DOMAIN, message="Enter a host name such as nytimes.com.")
+
+
+def clean_domain(value: str) -> str:
+    host = value.strip().lower().rstrip(".")
+    return host[4:] if host.startswith("www.") else host
+
+
+class IntegerFilter(django_filters.Filter):
+    """An exact whole-number filter ("venue=7"); "7.5" or "abc" is refused rather than ignored."""
+
+    field_class = forms.IntegerField
+
+
+class BooleanChoiceFilter(django_filters.ChoiceFilter):
+    """true/false only: django-filter's BooleanFilter quietly ignores a value such as "maybe"."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("choices", [("true", "true"), ("false", "false")])
+        super().__init__(*args, **kwargs)
+
+
+class StrictFilterSet(django_filters.FilterSet):
+    """A FilterSet whose text filters refuse NUL bytes (Django's CharField already does)."""
+
+
+class SourceFilterSet(StrictFilterSet):
+    """Sources by host (subdomains included), publisher, or words in the title."""
+
+    domain = django_filters.CharFilter(
+        method="filter_domain", validators=[domain_validator], help_text="Host, subdomains included."
+    )
+    publisher = django_filters.CharFilter(field_name="publisher", lookup_expr="iexact")
+    q = django_filters.CharFilter(
+        method="filter_q", max_length=200, help_text="Words in the title or URL (case-insensitive)."
+    )
+    language = django_filters.CharFilter(field_name="language")
+
+    class Meta:
+        model = Source
+        fields = ["domain", "publisher", "q", "language"]
+
+    def filter_domain(self, queryset, name, value):
+        host = clean_domain(value)
+        return queryset.filter(domain=host) | queryset.filter(domain__endswith="." + host)
+
+    def filter_q(self, queryset, name, value):
+        if not value.strip():
+            return queryset
+        return queryset.filter(title__icontains=value) | queryset.filter(url__icontains=value)
