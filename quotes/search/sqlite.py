@@ -58,8 +58,7 @@ class SQLiteSearchBackend(SearchBackend):
         if not query.groups:
             return super().ranked(queryset, query, limit=limit)
         rows = (
-            self.matching(queryset, query)
-            .annotate(search_rank=RawSQL(RANK_SQL, [fts5_match(query)], output_field=FloatField()))  # noqa: S611 (parameters are bound)
+            queryset.annotate(search_rank=RawSQL(RANK_SQL, [fts5_match(query)], output_field=FloatField()))  # noqa: S611 (parameters are bound)
             .order_by("-id")
             .values_list("id", "search_rank")[:limit]
         )

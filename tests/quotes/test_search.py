@@ -29,6 +29,10 @@ class SearchBehaviour:
         query = parse_query(raw)
         return set(get_search_backend().matching(public_quotes(), query).values_list("id", flat=True))
 
+    def ranked(self, raw: str, *, limit: int) -> list[tuple[int, float]]:
+        backend, query = get_search_backend(), parse_query(raw)
+        return backend.ranked(backend.matching(public_quotes(), query), query, limit=limit)
+
     def test_all_words_must_match(self):
         assert self.search("regime cuba") == {self.regime.id, self.change.id}
 
@@ -58,17 +62,16 @@ class SearchBehaviour:
         assert self.draft.id not in self.search("draft")
 
     def test_ranked_returns_every_recent_match_with_a_score(self):
-        backend = get_search_backend()
-        ranked = backend.ranked(public_quotes(), parse_query("regime OR change OR cuba"), limit=10)
+        ranked = self.ranked("regime OR change OR cuba", limit=10)
         assert {pk for pk, _ in ranked} == {self.regime.id, self.change.id}
         assert all(isinstance(score, float) for _, score in ranked)
 
     def test_ranking_puts_the_denser_match_first(self):
-        ranked = dict(get_search_backend().ranked(public_quotes(), parse_query("sugar"), limit=10))
+        ranked = dict(self.ranked("sugar", limit=10))
         assert ranked[self.sugar_thrice.id] > ranked[self.sugar_once.id]
 
     def test_ranking_is_bounded_to_the_most_recent_matches(self):
-        ranked = get_search_backend().ranked(public_quotes(), parse_query("island"), limit=1)
+        ranked = self.ranked("island", limit=1)
         assert [pk for pk, _ in ranked] == [self.sugar_thrice.id]
 
 
