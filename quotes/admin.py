@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from quotes.dates import format_said_on
@@ -51,13 +52,44 @@ class QuoteAdminForm(forms.ModelForm):
         max_length=255,
         help_text="Why this change was made. Shown to readers as a correction when the quote is published.",
     )
+    # The version the editor opened; a save is refused when someone else saved in between.
+    opened_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Quote
         fields = "__all__"  # the admin fieldsets choose what is shown
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["opened_version"].initial = self.instance.version
+
+    def _edit_conflict(self) -> str | None:
+        """A message when the quote changed since this editor opened it (the admin's save runs in
+        a transaction, so the row lock taken here holds until this save is written)."""
+        opened = self.cleaned_data.get("opened_version")
+        if not self.instance.pk or opened is None:
+            return None
+        current = (
+            Quote.objects.select_for_update(of=("self",))
+            .filter(pk=self.instance.pk)
+            .values("version", "updated_at", "updated_by__username")
+            .first()
+        )
+        if current is None or current["version"] == opened:
+            return None
+        who = current["updated_by__username"] or "someone else"
+        when = timezone.localtime(current["updated_at"]).strftime("%H:%M %Z")
+        return (
+            f"This quote was changed by {who} at {when} after you opened it. Your changes were not saved: "
+            "reload the page to see the current version, then make your changes again."
+        )
+
     def clean(self):
         cleaned = super().clean()
+        conflict = self._edit_conflict()
+        if conflict:
+            raise ValidationError(conflict, code="edit_conflict")
         user = getattr(self, "current_user", None)
         old_status = self.instance.status if self.instance.pk else None
         new_status = cleaned.get("status")
@@ -108,7 +140,7 @@ class QuoteAdmin(SimpleHistoryAdmin):
             },
         ),
         ("Context", {"fields": ["context", "about", "tags", "translation_of"]}),
-        ("Editorial", {"fields": ["status", "status_note", "change_reason"]}),
+        ("Editorial", {"fields": ["status", "status_note", "change_reason", "opened_version"]}),
         (
             "Verification",
             {
