@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config.health import healthz, readyz
 from quotes.web import views as web_views
@@ -14,4 +15,12 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
     path("q/<int:pk>/", web_views.quote_permalink, name="quote-permalink"),
     path("s/<slug:slug>/", web_views.speaker_page, name="speaker-page"),
+    # The researchers' API (issue 3): after the specific api/v1/ routes above.
+    path("api/v1/", include("quotes.api.urls")),
+    path("api/v1/", include("archive.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+handler404 = "archive.api.errors.not_found"
+handler500 = "archive.api.errors.server_error"

@@ -4,6 +4,15 @@ from django.contrib.auth.models import Group, User
 from quotes.demo import load_demo
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database also gets the cache table (API throttling counts in the shared cache)."""
+    from django.core.management import call_command
+
+    with django_db_blocker.unblock():
+        call_command("createcachetable", verbosity=0)
+
+
 def _user_in(username: str, group: str | None) -> User:
     user = User.objects.create_user(
         username, f"{username}@example.org", "pw-for-tests", is_staff=group is not None

@@ -1,0 +1,174 @@
+"""Cursor pages over quotes: stable under every ordering, no COUNT(*), no OFFSET.
+
+A cursor is an opaque token holding the ordering and the position (sort value and id) of the
+row a page starts after (or, going back, before). Ties are broken by id, in the direction of the
+ordering, and undated quotes come last, so walking every page meets each quote exactly once.
+
+Relevance is bounded: the search backend scores only the RELEVANCE_CANDIDATES most recent
+matches; those come first, by score then id, and every older match follows, newest first. The
+order is still total, so relevance pages also walk the whole result without loss or repetition.
+"""
+
+import base64
+import binascii
+import datetime
+from dataclasses import dataclass
+
+import orjson
+from rest_framework.exceptions import ValidationError
+
+from quotes.api.representation import QUOTE_COLUMNS
+from quotes.filtersets import ORDERINGS, SEARCH_ORDERING
+from quotes.search import get_search_backend
+from quotes.selectors import QuoteSelection, after_position, order_by_for
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 200
+#: How many of the most recent matches a relevance search scores (bounds the ranking work).
+RELEVANCE_CANDIDATES = 500
+
+
+@dataclass
+class QuotePage:
+    """One page of quote rows (QUOTE_COLUMNS) and the cursors to its neighbours."""
+
+    rows: list[dict]
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+def page_size_from(params) -> int:
+    raw = params.get("page_size")
+    if raw in (None, ""):
+        return DEFAULT_PAGE_SIZE
+    try:
+        size = int(raw)
+    except (TypeError, ValueError):
+        raise ValidationError({"page_size": ["Enter a whole number."]}) from None
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise ValidationError({"page_size": [f"Enter a number from 1 to {MAX_PAGE_SIZE}."]})
+    return size
+
+
+def encode_cursor(payload: dict) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(payload)).decode().rstrip("=")
+
+
+def decode_cursor(token: str, ordering: str) -> dict:
+    """The position in a cursor made for `ordering`; a 400 on anything else."""
+    invalid = ValidationError({"cursor": ["Invalid cursor: start again from the first page."]})
+    try:
+        payload = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        if payload["o"] != ordering:
+            raise ValidationError({"cursor": ["This cursor belongs to another ordering."]})
+        if payload["d"] not in ("next", "prev") or not isinstance(payload["i"], int):
+            raise invalid
+        column = ORDERINGS[ordering][0]
+        if column == "said_on" and payload["v"] is not None:
+            payload["v"] = datetime.date.fromisoformat(payload["v"])
+        elif column == "created_at":
+            payload["v"] = datetime.datetime.fromisoformat(payload["v"])
+        elif column is None and payload.get("p") == 1:
+            payload["s"] = float(payload["s"])
+    except ValidationError:
+        raise
+    except (binascii.Error, ValueError, TypeError, KeyError, AttributeError, orjson.JSONDecodeError):
+        raise invalid from None
+    return payload
+
+
+def paginate_quotes(selection: QuoteSelection, *, cursor: str | None, page_size: int) -> QuotePage:
+    position = decode_cursor(cursor, selection.ordering) if cursor else None
+    if selection.ordering == SEARCH_ORDERING:
+        return _relevance_page(selection, position, page_size)
+    return _keyset_page(selection, position, page_size)
+
+
+def _keyset_page(selection: QuoteSelection, position: dict | None, size: int) -> QuotePage:
+    ordering, queryset = selection.ordering, selection.queryset
+    column = ORDERINGS[ordering][0]
+    backwards = bool(position) and position["d"] == "prev"
+    if position:
+        queryset = queryset.filter(after_position(ordering, position["v"], position["i"], reverse=backwards))
+    rows = list(
+        queryset.order_by(*order_by_for(ordering, reverse=backwards)).values(*QUOTE_COLUMNS)[: size + 1]
+    )
+    more = len(rows) > size
+    rows = rows[:size]
+    if backwards:
+        rows.reverse()
+    has_next, has_previous = (True, more) if backwards else (more, position is not None)
+
+    def cursor(row: dict, direction: str) -> str:
+        value = row[column]
+        return encode_cursor(
+            {"o": ordering, "d": direction, "v": value.isoformat() if value else None, "i": row["id"]}
+        )
+
+    return QuotePage(
+        rows=rows,
+        next_cursor=cursor(rows[-1], "next") if rows and has_next else None,
+        previous_cursor=cursor(rows[0], "prev") if rows and has_previous else None,
+    )
+
+
+def _relevance_page(selection: QuoteSelection, position: dict | None, size: int) -> QuotePage:
+    queryset = selection.queryset
+    scored = get_search_backend(queryset.db).ranked(queryset, selection.search, limit=RELEVANCE_CANDIDATES)
+    scored.sort(key=lambda item: (-item[1], -item[0]))
+    ranked = [{"p": 1, "s": score, "i": pk} for pk, score in scored]
+    has_older = len(scored) == RELEVANCE_CANDIDATES
+    floor = min((pk for pk, _ in scored), default=None)
+
+    def older(*, below: int | None = None, above: int | None = None, limit: int) -> list[dict]:
+        """Matches older than every ranked one (phase 2), newest first (or oldest first with `above`)."""
+        if not has_older or limit <= 0:
+            return []
+        rows = queryset.filter(id__lt=floor)
+        if below is not None:
+            rows = rows.filter(id__lt=below)
+        rows = rows.filter(id__gt=above).order_by("id") if above is not None else rows.order_by("-id")
+        return [{"p": 2, "i": pk} for pk in rows.values_list("id", flat=True)[:limit]]
+
+    def index_of(pos: dict) -> int:
+        """Where `pos` sits in the ranked list (the first entry at or after it)."""
+        key = (-pos["s"], -pos["i"])
+        return next((n for n, e in enumerate(ranked) if (-e["s"], -e["i"]) >= key), len(ranked))
+
+    if position is None or position["d"] == "next":
+        if position is None:
+            start, below = 0, None
+        elif position.get("p") == 1:
+            start = index_of(position)
+            start += start < len(ranked) and ranked[start]["i"] == position["i"]
+            below = None
+        else:
+            start, below = len(ranked), position["i"]
+        entries = ranked[start : start + size + 1]
+        entries += older(below=below, limit=size + 1 - len(entries))
+        has_next, has_previous = len(entries) > size, position is not None
+        entries = entries[:size]
+    else:
+        if position.get("p") == 1:
+            end = index_of(position)
+            entries = ranked[max(0, end - size - 1) : end]
+        else:
+            newer = older(above=position["i"], limit=size + 1)[::-1]
+            missing = size + 1 - len(newer)
+            entries = (ranked[-missing:] if missing else []) + newer
+        has_next, has_previous = True, len(entries) > size
+        entries = entries[-size:]
+
+    by_id = {
+        row["id"]: row for row in queryset.filter(id__in=[e["i"] for e in entries]).values(*QUOTE_COLUMNS)
+    }
+    entries = [e for e in entries if e["i"] in by_id]
+
+    def cursor(entry: dict, direction: str) -> str:
+        return encode_cursor({"o": SEARCH_ORDERING, "d": direction, **entry})
+
+    return QuotePage(
+        rows=[by_id[e["i"]] for e in entries],
+        next_cursor=cursor(entries[-1], "next") if entries and has_next else None,
+        previous_cursor=cursor(entries[0], "prev") if entries and has_previous else None,
+    )

@@ -1,0 +1,262 @@
+"""Serializers: read shapes (documentation of what the fast read path returns) and write shapes.
+
+Reads of quotes never go through these per row (see representation.py); the read serializers
+describe that output in the OpenAPI schema. Write serializers list exactly what a client may
+set: never created_by, version or history; `status` only under the reviewers' rule enforced
+by quotes.services.save_quote.
+"""
+
+from django.db import transaction
+from rest_framework import serializers
+
+from archive.models import Source
+from quotes.models import Citation, Quote, Speaker, Tag, Venue
+from quotes.services import save_quote
+
+# --- Read shapes of a quote (schema only) -----------------------------------------------------
+
+
+class QuoteSpeakerSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    wikidata_qid = serializers.CharField(allow_null=True)
+    url = serializers.URLField()
+
+
+class QuoteVenueSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Venue.Kind.choices)
+    location = serializers.CharField(allow_blank=True)
+    url = serializers.CharField(allow_blank=True)
+
+
+class CitedSourceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.URLField()
+    title = serializers.CharField(allow_blank=True)
+    publisher = serializers.CharField(allow_blank=True)
+    published_on = serializers.DateField(allow_null=True)
+
+
+class TextQuoteSelectorSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["TextQuoteSelector"])
+    exact = serializers.CharField()
+    prefix = serializers.CharField(allow_blank=True)
+    suffix = serializers.CharField(allow_blank=True)
+
+
+class QuoteCitationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    role = serializers.ChoiceField(choices=Citation.Role.choices)
+    locator = serializers.CharField(allow_blank=True)
+    source = CitedSourceSerializer()
+    selector = TextQuoteSelectorSerializer(allow_null=True)
+    match = serializers.ChoiceField(choices=Citation.Match.choices)
+
+
+class CorrectAttributionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.URLField()
+    speaker = serializers.DictField(child=serializers.CharField())
+
+
+class MisattributionSerializer(serializers.Serializer):
+    note = serializers.CharField(allow_blank=True)
+    correct_attribution = CorrectAttributionSerializer(allow_null=True)
+
+
+class QuoteSerializer(serializers.Serializer):
+    """A quote as every read endpoint returns it."""
+
+    id = serializers.IntegerField()
+    url = serializers.URLField()
+    text = serializers.CharField(help_text="Verbatim, exactly as said.")
+    speaker = QuoteSpeakerSerializer()
+    speaker_role = serializers.CharField(allow_blank=True)
+    said_on = serializers.DateField(
+        allow_null=True, help_text="First day of the period at month/year precision."
+    )
+    date_precision = serializers.ChoiceField(choices=Quote.Precision.choices)
+    venue = QuoteVenueSerializer(allow_null=True)
+    language = serializers.CharField()
+    context = serializers.CharField(allow_blank=True)
+    verification = serializers.ChoiceField(choices=Quote.Verification.choices)
+    status = serializers.ChoiceField(
+        choices=Quote.Status.choices, help_text="published, or retracted (detail only; kept for permalinks)."
+    )
+    misattribution = MisattributionSerializer(allow_null=True, help_text="Only for misattributed quotes.")
+    tags = serializers.ListField(child=serializers.SlugField(), help_text="Tag slugs.")
+    citations = QuoteCitationSerializer(many=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    permalink = serializers.URLField()
+    embed_url = serializers.URLField()
+
+
+class QuotePageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = QuoteSerializer(many=True)
+
+
+# --- Writes ------------------------------------------------------------------------------------
+
+
+class QuoteWriteSerializer(serializers.ModelSerializer):
+    """What an editor's tool may set on a quote. Publishing needs a reviewer (services.save_quote)."""
+
+    speaker = serializers.SlugRelatedField(slug_field="slug", queryset=Speaker.objects.all())
+    venue = serializers.PrimaryKeyRelatedField(queryset=Venue.objects.all(), allow_null=True, required=False)
+    tags = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Tag.objects.all(), many=True, required=False
+    )
+    about = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Speaker.objects.all(), many=True, required=False
+    )
+    correct_attribution = serializers.PrimaryKeyRelatedField(
+        queryset=Quote.objects.all(), allow_null=True, required=False
+    )
+    change_reason = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, max_length=255, help_text="Kept in the history."
+    )
+
+    class Meta:
+        model = Quote
+        fields = [
+            "text",
+            "speaker",
+            "speaker_role",
+            "said_on",
+            "date_precision",
+            "venue",
+            "language",
+            "context",
+            "verification",
+            "verification_note",
+            "status",
+            "status_note",
+            "correct_attribution",
+            "tags",
+            "about",
+            "change_reason",
+        ]
+        validators = []  # the model's full_clean (in save_quote) checks uniqueness and dates
+
+    @transaction.atomic
+    def save(self, **kwargs):
+        data = {**self.validated_data}
+        tags, about = data.pop("tags", None), data.pop("about", None)
+        reason = data.pop("change_reason", "")
+        quote = self.instance or Quote()
+        for name, value in data.items():
+            setattr(quote, name, value)
+        save_quote(quote=quote, user=self.context["request"].user, change_reason=reason)
+        if tags is not None:
+            quote.tags.set(tags)
+        if about is not None:
+            quote.about.set(about)
+        self.instance = quote
+        return quote
+
+
+class SpeakerSerializer(serializers.ModelSerializer):
+    """A speaker; `aliases` is a list of other names. Quotes are at `quotes_url`."""
+
+    url = serializers.HyperlinkedIdentityField(
+        view_name="api-speaker-detail", lookup_field="slug", read_only=True
+    )
+    aliases = serializers.ListField(child=serializers.CharField(max_length=255), required=False)
+    quotes_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Speaker
+        fields = [
+            "slug",
+            "name",
+            "aliases",
+            "wikidata_qid",
+            "description",
+            "url",
+            "quotes_url",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def get_quotes_url(self, speaker) -> str:
+        request = self.context.get("request")
+        path = f"/api/v1/quotes/?speaker={speaker.slug}"
+        return request.build_absolute_uri(path) if request else path
+
+    def to_representation(self, speaker):
+        data = super().to_representation(speaker)
+        data["aliases"] = speaker.alias_list
+        return data
+
+    def to_internal_value(self, data):
+        values = super().to_internal_value(data)
+        if "aliases" in values:
+            values["aliases"] = "\n".join(a.strip() for a in values["aliases"] if a.strip())
+        return values
+
+    def save(self, **kwargs):
+        instance = self.instance or Speaker()
+        for name, value in self.validated_data.items():
+            setattr(instance, name, value)
+        instance.full_clean()
+        instance.save()
+        self.instance = instance
+        return instance
+
+
+class FullCleanModelSerializer(serializers.ModelSerializer):
+    """Saves through the model's full_clean, so the API enforces the same rules as the admin."""
+
+    def save(self, **kwargs):
+        instance = self.instance or self.Meta.model()
+        for name, value in {**self.validated_data, **kwargs}.items():
+            setattr(instance, name, value)
+        instance.full_clean()
+        instance.save()
+        self.instance = instance
+        return instance
+
+
+class VenueSerializer(FullCleanModelSerializer):
+    class Meta:
+        model = Venue
+        fields = ["id", "name", "kind", "location", "held_on", "url", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+
+
+class TagSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tag
+        fields = ["slug", "name"]
+
+
+class CitationSerializer(FullCleanModelSerializer):
+    """The evidence linking a quote to a source; `match` and `checked_at` are set by verification."""
+
+    quote = serializers.PrimaryKeyRelatedField(queryset=Quote.objects.all())
+    source = serializers.PrimaryKeyRelatedField(queryset=Source.objects.all())
+
+    class Meta:
+        model = Citation
+        fields = [
+            "id",
+            "quote",
+            "source",
+            "role",
+            "locator",
+            "selector_exact",
+            "selector_prefix",
+            "selector_suffix",
+            "note",
+            "match",
+            "checked_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["match", "checked_at", "created_at", "updated_at"]
+        validators = []  # full_clean checks the one-citation-per-source constraint
