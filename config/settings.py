@@ -182,10 +182,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["quotes.api.permissions.ReadAnyoneWriteEditors"],
     "DEFAULT_RENDERER_CLASSES": ["archive.api.renderers.ORJSONRenderer"],
     "EXCEPTION_HANDLER": "archive.api.errors.api_exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-    ],
+    "DEFAULT_THROTTLE_CLASSES": ["archive.api.throttling.AnonOrUserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("THROTTLE_ANON_RATE", "120/min"),
         "user": env_str("THROTTLE_USER_RATE", "600/min"),

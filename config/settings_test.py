@@ -5,6 +5,9 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-that-is-long-enough-0123456789")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+# Tests make many requests from one client: throttling is tested with its own rates.
+os.environ.setdefault("THROTTLE_ANON_RATE", "100000/min")
+os.environ.setdefault("THROTTLE_USER_RATE", "100000/min")
 
 from config.settings import *  # noqa: E402,F403
 

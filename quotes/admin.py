@@ -5,7 +5,7 @@ from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from quotes.dates import format_said_on
-from quotes.models import Citation, Quote, Speaker, Tag, Venue
+from quotes.models import ApiToken, Citation, Quote, Speaker, Tag, Venue
 from quotes.permissions import can_publish, status_change_error
 from quotes.services import set_quotes_status, set_quotes_verification, stamp_quote_for_save
 
@@ -243,3 +243,26 @@ class CitationAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["quote", "source"]
     list_select_related = ["quote__speaker", "source"]
     readonly_fields = ["match", "checked_at", "checked_snapshot"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens for editors' tools. The key is shown once, when the token is created."""
+
+    list_display = ["prefix", "user", "name", "created_at", "last_used_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "name", "prefix"]
+    fields = ["user", "name", "prefix", "created_at", "last_used_at"]
+    readonly_fields = ["prefix", "created_at", "last_used_at"]
+    autocomplete_fields = ["user"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        token, key = ApiToken.issue(user=obj.user, name=obj.name)
+        obj.pk, obj.prefix, obj.key_hash = token.pk, token.prefix, token.key_hash
+        obj.created_at = token.created_at
+        messages.warning(
+            request,
+            f"The new token is {key} — copy it now: only its hash is kept and it will not be shown again.",
+        )
