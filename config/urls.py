@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config.health import healthz, readyz
+from quotes.api.citing import QuoteCiteView, QuoteCorrectionsView
 from quotes.web import views as web_views
 
 admin.site.site_header = "Verbatim editors"
@@ -15,6 +16,11 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
     path("q/<int:pk>/", web_views.quote_permalink, name="quote-permalink"),
     path("s/<slug:slug>/", web_views.speaker_page, name="speaker-page"),
+    path("embed/q/<int:pk>/", web_views.quote_embed, name="quote-embed"),
+    path("oembed", web_views.oembed_view, name="oembed"),
+    # Before the api/v1/ include: these two are standalone views (quotes/api/citing.py).
+    path("api/v1/quotes/<int:pk>/cite/", QuoteCiteView.as_view(), name="quote-cite"),
+    path("api/v1/quotes/<int:pk>/corrections/", QuoteCorrectionsView.as_view(), name="quote-corrections"),
     # The researchers' API (issue 3): after the specific api/v1/ routes above.
     path("api/v1/", include("quotes.api.urls")),
     path("api/v1/", include("archive.api.urls")),
