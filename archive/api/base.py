@@ -48,7 +48,7 @@ def json_response(request, data, *, etag_prefix: str = "", last_modified=None, s
     body = dumps(data)
     digest = hashlib.sha256(body).hexdigest()[:16]
     etag = quote_etag(f"{etag_prefix}.{digest}" if etag_prefix else digest)
-    timestamp = last_modified.timestamp() if last_modified else None
+    timestamp = int(last_modified.timestamp()) if last_modified else None  # HTTP dates are whole seconds
     if request.method in ("GET", "HEAD") and status == 200:
         not_modified = get_conditional_response(request, etag=etag, last_modified=timestamp)
         if not_modified is not None:
