@@ -69,21 +69,16 @@ def filter_quotes(params, *, user=None) -> QuerySet:
     return selection.queryset.order_by(*order_by_for(selection.ordering))
 
 
-def after_position(ordering: str, value, pk: int, *, reverse: bool = False) -> Q:
-    """Rows strictly after (value, pk) in `ordering` (or before it, with reverse=True).
+def keyset_after(column: str, value, pk: int, *, descending: bool) -> Q:
+    """Rows strictly after (value, pk) in (column, id) order, among rows where `column` is set.
 
-    Undated quotes sort after every dated one in the forward direction, whatever the direction
-    of the dates, so that walking the pages never skips or repeats a quote.
+    The redundant `column <= value` (or >=) lets the database start its index range scan at
+    the cursor instead of filtering every row before it.
     """
-    column, descending = ORDERINGS[ordering]
-    descending = descending != reverse
-    nulls_last = not reverse
-    id_after = Q(id__lt=pk) if descending else Q(id__gt=pk)
-    if column is None:
-        return id_after
-    if value is None:
-        same = Q(**{f"{column}__isnull": True}) & id_after
-        return same if nulls_last else same | Q(**{f"{column}__isnull": False})
-    beyond = Q(**{f"{column}__lt" if descending else f"{column}__gt": value})
-    condition = beyond | (Q(**{column: value}) & id_after)
-    return condition | Q(**{f"{column}__isnull": True}) if nulls_last else condition
+    if descending:
+        return Q(**{f"{column}__lte": value}) & (
+            Q(**{f"{column}__lt": value}) | Q(**{column: value, "id__lt": pk})
+        )
+    return Q(**{f"{column}__gte": value}) & (
+        Q(**{f"{column}__gt": value}) | Q(**{column: value, "id__gt": pk})
+    )

@@ -15,12 +15,14 @@ import datetime
 from dataclasses import dataclass
 
 import orjson
+from django.db.models import F
 from rest_framework.exceptions import ValidationError
 
 from quotes.api.representation import QUOTE_COLUMNS
 from quotes.filtersets import ORDERINGS, SEARCH_ORDERING
+from quotes.models import Quote
 from quotes.search import get_search_backend
-from quotes.selectors import QuoteSelection, after_position, order_by_for
+from quotes.selectors import QuoteSelection, keyset_after
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 200
@@ -85,14 +87,43 @@ def paginate_quotes(selection: QuoteSelection, *, cursor: str | None, page_size:
 
 
 def _keyset_page(selection: QuoteSelection, position: dict | None, size: int) -> QuotePage:
+    """Dated quotes in (column, id) order, then undated ones by id: two index-ordered parts.
+
+    Each part is a separate query whose ORDER BY matches a (status, column, id) index, so a
+    page costs one short index range scan (two where the parts meet) however deep it is.
+    """
     ordering, queryset = selection.ordering, selection.queryset
-    column = ORDERINGS[ordering][0]
+    column, descending = ORDERINGS[ordering]
     backwards = bool(position) and position["d"] == "prev"
-    if position:
-        queryset = queryset.filter(after_position(ordering, position["v"], position["i"], reverse=backwards))
-    rows = list(
-        queryset.order_by(*order_by_for(ordering, reverse=backwards)).values(*QUOTE_COLUMNS)[: size + 1]
+    forward = descending != backwards  # direction of this query's scan
+    by_id = "-id" if forward else "id"
+    dated = queryset.filter(**{f"{column}__isnull": False}).order_by(
+        F(column).desc() if forward else F(column).asc(), by_id
     )
+    undated = queryset.filter(**{f"{column}__isnull": True}).order_by(by_id)
+    # In the forward direction dated quotes come first; going back, undated ones do.
+    parts = [dated, undated] if not backwards else [undated, dated]
+    if not Quote._meta.get_field(column).null:
+        parts.remove(undated)
+        undated = None
+    if position:
+        in_undated = position["v"] is None
+        id_beyond = {"id__lt" if forward else "id__gt": position["i"]}
+        if in_undated and undated is not None:
+            parts[parts.index(undated)] = undated.filter(**id_beyond)
+            if not backwards:
+                parts.remove(dated)
+        else:
+            parts[parts.index(dated)] = dated.filter(
+                keyset_after(column, position["v"], position["i"], descending=forward)
+            )
+            if backwards and undated is not None:
+                parts.remove(undated)
+    rows: list[dict] = []
+    for part in parts:
+        rows += part.values(*QUOTE_COLUMNS)[: size + 1 - len(rows)]
+        if len(rows) > size:
+            break
     more = len(rows) > size
     rows = rows[:size]
     if backwards:
