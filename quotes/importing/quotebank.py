@@ -1,0 +1,65 @@
+"""Quotebank quotation-centric records (Vaucher et al., 2021) mapped to quotes.
+
+A line looks like: {"quoteID": "2015-08-31-000271", "quotation": "...", "speaker": "Barack Obama",
+"qids": ["Q76"], "date": "2015-08-31 11:29:36", "numOccurrences": 2,
+"probas": [["Barack Obama", "0.7615"], ["None", "0.2385"]], "urls": ["http://..."], "phase": "E"}.
+"""
+
+from archive.urlnorm import url_host
+from quotes.importing.records import (
+    CitationRef,
+    QuoteRecord,
+    Rejected,
+    SourceRef,
+    clean_date,
+    clean_probability,
+    clean_str,
+    clean_text,
+    clean_url,
+    max_length,
+    speaker_ref,
+)
+from quotes.models import Quote
+
+
+def quotebank_record(line: int, raw: dict, *, status: str | None) -> QuoteRecord:
+    text = clean_text(raw.get("quotation"))
+    name = raw.get("speaker")
+    if name is None or (isinstance(name, str) and name.strip() == "None"):
+        raise Rejected("speaker is None: Quotebank could not attribute the quotation")
+    qids = raw.get("qids") or []
+    if not isinstance(qids, list):
+        raise Rejected("qids must be a list")
+    speaker = speaker_ref(name=name, qid=qids[0] if qids else None)
+
+    said_on = clean_date(raw.get("date"), "date")
+    probability = None
+    probas = raw.get("probas") or []
+    if probas:
+        try:
+            probability = clean_probability(probas[0][1])
+        except (TypeError, IndexError, KeyError):
+            raise Rejected("malformed probas: expected [[speaker, probability], ...]") from None
+
+    urls = raw.get("urls") or []
+    if not isinstance(urls, list):
+        raise Rejected("urls must be a list")
+    citations, seen = [], set()
+    for value in urls:
+        url = clean_url(value, "urls")
+        if url and url not in seen:
+            seen.add(url)
+            citations.append(CitationRef(source=SourceRef(url=url, publisher=url_host(url)[:255])))
+
+    return QuoteRecord(
+        line=line,
+        text=text,
+        speaker=speaker,
+        said_on=said_on,
+        date_precision=Quote.Precision.DAY if said_on else Quote.Precision.UNKNOWN,
+        language="en",
+        status=status,
+        citations=citations,
+        attribution_probability=probability,
+        external_id=clean_str(raw.get("quoteID"), "quoteID", limit=max_length(Quote, "external_id")),
+    )

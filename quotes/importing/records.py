@@ -1,0 +1,224 @@
+"""What an import carries, once a row of any format has been read and checked.
+
+Every reader (Quotebank, CSV, NDJSON, JSON) turns its rows into `QuoteRecord`s, or into a
+`Rejected` with the reason a person can act on; the writer only ever sees valid records.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from hashlib import sha256
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.text import slugify
+
+from archive.models import Source, http_url_validator
+from quotes.models import QUOTE_MAX_LENGTH, Citation, Quote, Speaker
+from quotes.models.quotes import LANGUAGE_TAG
+from quotes.models.speakers import qid_validator
+
+
+class Rejected(Exception):  # noqa: N818 - a verdict on a row, not a programming error
+    """A row that cannot be imported, with the reason written to the reject file."""
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakerRef:
+    name: str
+    slug: str
+    qid: str | None = None
+    aliases: str = ""
+    description: str = ""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return ("qid", self.qid) if self.qid else ("slug", self.slug)
+
+
+@dataclass(frozen=True, slots=True)
+class VenueRef:
+    name: str
+    kind: str
+    location: str = ""
+    url: str = ""
+    held_on: datetime.date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    url: str
+    title: str = ""
+    publisher: str = ""
+    author: str = ""
+    published_on: datetime.date | None = None
+    language: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CitationRef:
+    source: SourceRef
+    role: str = Citation.Role.SECONDARY
+    locator: str = ""
+    note: str = ""
+    selector_exact: str = ""
+    selector_prefix: str = ""
+    selector_suffix: str = ""
+
+
+@dataclass(slots=True)
+class QuoteRecord:
+    line: int
+    text: str
+    speaker: SpeakerRef
+    speaker_role: str = ""
+    said_on: datetime.date | None = None
+    date_precision: str = Quote.Precision.DAY
+    venue: VenueRef | None = None
+    language: str = "en"
+    context: str = ""
+    status: str | None = None
+    verification: str = Quote.Verification.UNVERIFIED
+    verification_note: str = ""
+    status_note: str = ""
+    tags: list[tuple[str, str]] = field(default_factory=list)  # (slug, name)
+    about: list[SpeakerRef] = field(default_factory=list)
+    citations: list[CitationRef] = field(default_factory=list)
+    attribution_probability: float | None = None
+    external_id: str = ""
+
+
+# --- Checks shared by every format ----------------------------------------------------------------
+
+
+def max_length(model, name: str) -> int:
+    return model._meta.get_field(name).max_length
+
+
+def clean_str(value, label: str, *, limit: int | None = None) -> str:
+    """A text value: None is empty, anything but a string is refused, NUL bytes are refused."""
+    if value is None:
+        return ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise Rejected(f"{label} must be text")
+    if "\x00" in value:
+        raise Rejected(f"{label} contains a NUL character")
+    if limit is not None and len(value) > limit:
+        raise Rejected(f"{label} is longer than {limit:,} characters")
+    return value
+
+
+def clean_text(value) -> str:
+    text = clean_str(value, "quotation")
+    if not text.strip():
+        raise Rejected("empty quotation")
+    if len(text) > QUOTE_MAX_LENGTH:
+        raise Rejected(f"quotation longer than {QUOTE_MAX_LENGTH:,} characters")
+    return text
+
+
+def clean_qid(value) -> str | None:
+    qid = clean_str(value, "Wikidata QID").strip()
+    if not qid:
+        return None
+    try:
+        qid_validator(qid)
+    except ValidationError:
+        raise Rejected(f"invalid Wikidata QID {qid!r}") from None
+    return qid
+
+
+def clean_url(value, label: str) -> str:
+    url = clean_str(value, label).strip()
+    if not url:
+        return ""
+    try:
+        http_url_validator(url)
+    except ValidationError:
+        raise Rejected(f"invalid URL {url[:200]!r} in {label}") from None
+    if len(url) > max_length(Source, "url"):
+        raise Rejected(f"{label} is longer than {max_length(Source, 'url')} characters")
+    return url
+
+
+def clean_date(value, label: str) -> datetime.date | None:
+    """An ISO date ('2015-08-31'), or the date part of a timestamp ('2015-08-31 11:29:36')."""
+    text = clean_str(value, label).strip()
+    if not text:
+        return None
+    try:
+        day = datetime.date.fromisoformat(text[:10])
+        if len(text) > 10:
+            datetime.datetime.fromisoformat(text.replace(" ", "T", 1))
+    except ValueError:
+        raise Rejected(f"malformed {label} {text[:40]!r}") from None
+    if day > timezone.localdate():
+        raise Rejected(f"{label} {day.isoformat()} is in the future")
+    return day
+
+
+def clean_choice(value, choices, label: str, default: str) -> str:
+    text = clean_str(value, label).strip()
+    if not text:
+        return default
+    if text not in choices.values:
+        raise Rejected(f"unknown {label} {text[:40]!r}")
+    return text
+
+
+def clean_language(value, label: str = "language", default: str = "en") -> str:
+    text = clean_str(value, label, limit=35).strip()
+    if not text:
+        return default
+    if not LANGUAGE_TAG.match(text):
+        raise Rejected(f"invalid {label} {text[:40]!r}")
+    return text
+
+
+def clean_probability(value) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        probability = float(value)
+    except (TypeError, ValueError):
+        raise Rejected(f"malformed attribution probability {str(value)[:40]!r}") from None
+    if not 0.0 <= probability <= 1.0:
+        raise Rejected(f"attribution probability {probability} is not between 0 and 1")
+    return probability
+
+
+def speaker_ref(*, name, slug=None, qid=None, aliases=None, description=None) -> SpeakerRef:
+    name = clean_str(name, "speaker name", limit=max_length(Speaker, "name")).strip()
+    if not name:
+        raise Rejected("no speaker")
+    qid = clean_qid(qid)
+    slug = clean_str(slug, "speaker slug", limit=max_length(Speaker, "slug")).strip()
+    if slug and slugify(slug) != slug:
+        raise Rejected(f"invalid speaker slug {slug[:40]!r}")
+    if not slug:
+        # A name with no Latin letters still needs a stable slug: the same name, the same slug.
+        slug = (
+            slugify(name)[:200] or f"speaker-{(qid or '').lower() or sha256(name.encode()).hexdigest()[:10]}"
+        )
+    return SpeakerRef(
+        name=name,
+        slug=slug,
+        qid=qid,
+        aliases=clean_str(aliases, "speaker aliases"),
+        description=clean_str(description, "speaker description", limit=max_length(Speaker, "description")),
+    )
+
+
+def source_ref(*, url, title=None, publisher=None, author=None, published_on=None, language=None):
+    url = clean_url(url, "source URL")
+    if not url:
+        raise Rejected("citation without a source URL")
+    return SourceRef(
+        url=url,
+        title=clean_str(title, "source title", limit=max_length(Source, "title")),
+        publisher=clean_str(publisher, "source publisher", limit=max_length(Source, "publisher")),
+        author=clean_str(author, "source author", limit=max_length(Source, "author")),
+        published_on=clean_date(published_on, "source published date"),
+        language=clean_language(language, "source language", default=""),
+    )

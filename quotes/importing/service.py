@@ -1,0 +1,123 @@
+"""The import run: read, check, write in atomic batches, report."""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from quotes.importing.quotebank import quotebank_record
+from quotes.importing.readers import READERS, InputFile, Undecodable, guess_format
+from quotes.importing.records import Rejected
+from quotes.importing.rejects import RejectFile
+from quotes.importing.representation import representation_record, unflatten_csv_row
+from quotes.importing.writer import BatchWriter
+from quotes.models import Quote
+
+DEFAULT_BATCH_SIZE = 5_000
+
+
+@dataclass
+class ImportSummary:
+    format: str = ""
+    read: int = 0
+    created: int = 0
+    matched: int = 0
+    rejected: int = 0
+    citations_added: int = 0
+    seconds: float = 0.0
+    dry_run: bool = False
+    reject_path: str | None = None
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return self.read / self.seconds if self.seconds else 0.0
+
+    def line(self) -> str:
+        prefix = "Dry run (nothing written): " if self.dry_run else ""
+        return (
+            f"{prefix}read {self.read:,}, created {self.created:,}, matched {self.matched:,}, "
+            f"rejected {self.rejected:,}, citations added {self.citations_added:,} "
+            f"in {self.seconds:.1f} s ({self.rate:,.0f} records/s)"
+        )
+
+
+def to_record(fmt: str, line: int, raw, *, status: str | None):
+    if isinstance(raw, Undecodable):
+        raise Rejected(raw.reason)
+    if fmt == "quotebank":
+        return quotebank_record(line, raw, status=status)
+    if fmt == "csv":
+        raw = unflatten_csv_row(raw)
+    return representation_record(line, raw, status=status)
+
+
+def import_quotes(
+    *,
+    path: str,
+    fmt: str | None = None,
+    status: str | None = None,
+    dry_run: bool = False,
+    reject_path: str,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Callable[[ImportSummary, int], None] | None = None,
+) -> ImportSummary:
+    """Import a file; each batch commits on its own, so a re-run after an interruption finishes the job.
+
+    `status` (draft or published) overrides the records' own; without it a record keeps the status it
+    carries (CSV/NDJSON exports do) or becomes a draft. A dry run writes nothing: the whole run happens
+    in one transaction that is rolled back, so its counts are exactly those of a real run.
+    """
+    started = time.monotonic()
+    source = InputFile(path)
+    rejects = RejectFile(reject_path)
+    summary = ImportSummary(dry_run=dry_run)
+    writer = BatchWriter()
+    try:
+        summary.format, first = guess_format(source, fmt)
+        rows = READERS[summary.format](source.text, first)
+        if dry_run:
+            with transaction.atomic():
+                _run(rows, summary, rejects, writer, status, batch_size, progress, source)
+                transaction.set_rollback(True)
+        else:
+            _run(rows, summary, rejects, writer, status, batch_size, progress, source)
+    finally:
+        rejects.close()
+        source.close()
+    summary.rejected = rejects.count
+    summary.reject_path = reject_path if rejects.count else None
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _run(rows, summary, rejects, writer, status, batch_size, progress, source) -> None:
+    batch = []
+    for line, raw in rows:
+        summary.read += 1
+        try:
+            batch.append(to_record(summary.format, line, raw, status=status))
+        except Rejected as error:
+            reason = str(error)
+            rejects.add(line, reason, raw)
+            key = reason.split(" '")[0]
+            summary.reasons[key] = summary.reasons.get(key, 0) + 1
+        if len(batch) >= batch_size:
+            _write(batch, summary, writer)
+            batch = []
+            if progress:
+                progress(summary, source.position())
+    _write(batch, summary, writer)
+    if progress:
+        progress(summary, source.position())
+
+
+def _write(batch, summary, writer) -> None:
+    if not batch:
+        return
+    with transaction.atomic():
+        result = writer.write(batch, default_status=Quote.Status.DRAFT)
+    summary.created += result.created
+    summary.matched += result.matched
+    summary.citations_added += result.citations_added

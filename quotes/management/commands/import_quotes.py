@@ -1,0 +1,85 @@
+import sys
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from quotes.importing import import_quotes
+from quotes.importing.readers import FORMATS, UnknownFormat
+from quotes.importing.service import DEFAULT_BATCH_SIZE
+
+
+class Command(BaseCommand):
+    help = (
+        "Import quotes from a Quotebank, CSV, NDJSON or JSON file (.gz/.bz2 read transparently; - is stdin)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="Path to the file, or - for standard input.")
+        parser.add_argument("--format", choices=FORMATS, help="Guessed from the file name when not given.")
+        parser.add_argument(
+            "--status",
+            choices=["draft", "published"],
+            help="Status of the imported quotes (default: the record's own status, else draft).",
+        )
+        parser.add_argument("--dry-run", action="store_true", help="Check and count; write nothing.")
+        parser.add_argument(
+            "--reject-file",
+            help="Where rejected rows go (NDJSON, or CSV if it ends in .csv). Default: FILE.rejects.ndjson.",
+        )
+        parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
+
+    def handle(self, *args, **options):
+        path = options["file"]
+        if path != "-" and not Path(path).is_file():
+            raise CommandError(f"No such file: {path}")
+        reject_path = options["reject_file"] or (
+            "stdin.rejects.ndjson" if path == "-" else f"{path}.rejects.ndjson"
+        )
+        try:
+            summary = import_quotes(
+                path=path,
+                fmt=options["format"],
+                status=options["status"],
+                dry_run=options["dry_run"],
+                reject_path=reject_path,
+                batch_size=options["batch_size"],
+                progress=self._progress_reporter(path),
+            )
+        except UnknownFormat as error:
+            raise CommandError(str(error)) from None
+        self._close_bar()
+        self.stdout.write(summary.line())
+        if summary.rejected:
+            for reason, count in sorted(summary.reasons.items(), key=lambda item: -item[1]):
+                self.stdout.write(f"  {count:,} × {reason}")
+            raise CommandError(f"{summary.rejected:,} record(s) rejected: see {summary.reject_path}")
+
+    def _progress_reporter(self, path):
+        """A tqdm bar (bytes read, so ETA is real) on a terminal; a quiet line every 10 s otherwise."""
+        self._bar = None
+        if self.stdout.isatty() and path != "-":
+            from tqdm import tqdm
+
+            self._bar = tqdm(
+                total=Path(path).stat().st_size, unit="B", unit_scale=True, file=sys.stderr, desc="import"
+            )
+
+            def update(summary, position):
+                self._bar.update(position - self._bar.n)
+                self._bar.set_postfix(records=f"{summary.read:,}", refresh=False)
+
+            return update
+        last = [time.monotonic()]
+
+        def quiet(summary, position):
+            now = time.monotonic()
+            if now - last[0] >= 10:
+                last[0] = now
+                self.stderr.write(f"… {summary.read:,} records read, {summary.created:,} created")
+
+        return quiet
+
+    def _close_bar(self):
+        if self._bar is not None:
+            self._bar.close()
