@@ -28,7 +28,7 @@ DATABASE_URL = os.environ.get("FLOOR_DATABASE_URL", "postgres://postgres@127.0.0
 IS_SQLITE = DATABASE_URL.startswith("sqlite:")
 PH = "?" if IS_SQLITE else "%s"
 # Ranking work is bounded like the project's: the most recent matches are ranked, not all of them.
-SEARCH_CANDIDATES = int(os.environ.get("FLOOR_SEARCH_CANDIDATES", "200"))
+SEARCH_CANDIDATES = int(os.environ.get("FLOOR_SEARCH_CANDIDATES", "500"))
 LOOKUP_LIMIT = 10
 PUBLISHED = "'published'"
 PUBLIC = "('published', 'retracted')"
@@ -40,9 +40,12 @@ _local = threading.local()
 
 QUOTE_COLUMNS = """q.id, q.text, q.speaker_role, q.said_on, q.date_precision, q.language, q.context,
     q.verification, q.created_at, q.updated_at, s.slug, s.name, s.wikidata_qid,
-    v.id, v.name, v.kind, v.location, v.url"""
+    v.id, v.name, v.kind, v.location, v.url, q.status, q.verification_note,
+    q.correct_attribution_id, ca.status, cas.slug, cas.name"""
 QUOTE_FROM = """quotes_quote q JOIN quotes_speaker s ON s.id = q.speaker_id
-    LEFT JOIN quotes_venue v ON v.id = q.venue_id"""
+    LEFT JOIN quotes_venue v ON v.id = q.venue_id
+    LEFT JOIN quotes_quote ca ON ca.id = q.correct_attribution_id
+    LEFT JOIN quotes_speaker cas ON cas.id = ca.speaker_id"""
 
 
 def connection():
@@ -88,13 +91,14 @@ def quote_documents(rows: list[tuple], base: str) -> list[dict]:
     ids = [row[0] for row in rows]
     condition, params = in_list(ids)
     citations: dict[int, list] = {}
-    for quote_id, role, match, exact, prefix, suffix, url, title, publisher, published_on in fetch(
-        "SELECT c.quote_id, c.role, c.match, c.selector_exact, c.selector_prefix, c.selector_suffix, "
-        "src.url, src.title, src.publisher, src.published_on FROM quotes_citation c "
-        f"JOIN archive_source src ON src.id = c.source_id WHERE c.quote_id {condition} "
-        "ORDER BY c.role, c.id",
+    for row in fetch(
+        "SELECT c.id, c.quote_id, c.role, c.locator, c.selector_exact, c.selector_prefix, "
+        "c.selector_suffix, c.match, src.id, src.url, src.title, src.publisher, src.published_on "
+        "FROM quotes_citation c JOIN archive_source src ON src.id = c.source_id "
+        f"WHERE c.quote_id {condition} ORDER BY c.role, c.id",
         params,
     ):
+        pk, quote_id, role, locator, exact, prefix, suffix, match, source_id = row[:9]
         selector = (
             {"type": "TextQuoteSelector", "exact": exact, "prefix": prefix, "suffix": suffix}
             if exact
@@ -102,28 +106,42 @@ def quote_documents(rows: list[tuple], base: str) -> list[dict]:
         )
         citations.setdefault(quote_id, []).append(
             {
+                "id": pk,
                 "role": role,
+                "locator": locator,
                 "source": {
-                    "url": url,
-                    "title": title,
-                    "publisher": publisher,
-                    "published_on": iso(published_on),
+                    "id": source_id,
+                    "url": row[9],
+                    "title": row[10],
+                    "publisher": row[11],
+                    "published_on": iso(row[12]),
                 },
                 "selector": selector,
                 "match": match,
             }
         )
     tags: dict[int, list] = {}
-    for quote_id, name in fetch(
-        "SELECT qt.quote_id, t.name FROM quotes_quote_tags qt JOIN quotes_tag t ON t.id = qt.tag_id "
+    for quote_id, slug in fetch(
+        "SELECT qt.quote_id, t.slug FROM quotes_quote_tags qt JOIN quotes_tag t ON t.id = qt.tag_id "
         f"WHERE qt.quote_id {condition} ORDER BY t.name",
         params,
     ):
-        tags.setdefault(quote_id, []).append(name)
+        tags.setdefault(quote_id, []).append(slug)
     documents = []
     for row in rows:
         (pk, text, role, said_on, precision, language, context, verification, created, updated) = row[:10]
         slug, name, qid, venue_id, venue_name, venue_kind, venue_location, venue_url = row[10:18]
+        status, verification_note, correct_id, correct_status, correct_slug, correct_name = row[18:24]
+        misattribution = None
+        if verification == "misattributed":
+            correct = None
+            if correct_id and correct_status in ("published", "retracted"):
+                correct = {
+                    "id": correct_id,
+                    "url": f"{base}/api/v1/quotes/{correct_id}/",
+                    "speaker": {"slug": correct_slug, "name": correct_name},
+                }
+            misattribution = {"note": verification_note, "correct_attribution": correct}
         documents.append(
             {
                 "id": pk,
@@ -144,6 +162,8 @@ def quote_documents(rows: list[tuple], base: str) -> list[dict]:
                 "language": language,
                 "context": context,
                 "verification": verification,
+                "status": status,
+                "misattribution": misattribution,
                 "tags": tags.get(pk, []),
                 "citations": citations.get(pk, []),
                 "created_at": iso(created),
@@ -164,7 +184,7 @@ def search_match(terms: list[str]) -> tuple[str, list]:
     return "q.search_vector @@ to_tsquery('simple'::regconfig, %s)", [expression]
 
 
-def search_ids(terms: list[str], limit: int) -> list[int]:
+def search_ids(terms: list[str], limit: int) -> tuple[list[int], bool]:
     """The most recent matches, ranked; the page is the best `limit` of them."""
     condition, params = search_match(terms)
     if IS_SQLITE:
@@ -182,7 +202,7 @@ def search_ids(terms: list[str], limit: int) -> list[int]:
             [params[0], *params, SEARCH_CANDIDATES],
         )
     rows.sort(key=lambda row: (-row[1], -row[0]))
-    return [row[0] for row in rows[:limit]]
+    return [row[0] for row in rows[:limit]], len(rows) > limit
 
 
 def list_quotes(params: dict, base: str) -> tuple[str, dict, dict | None]:
@@ -203,23 +223,35 @@ def list_quotes(params: dict, base: str) -> tuple[str, dict, dict | None]:
         args.append(params["language"])
     if params.get("q"):
         terms = _TOKEN.findall(params["q"].lower())
-        ids = search_ids(terms, page_size)
+        ids, more = search_ids(terms, page_size)
         if not ids:
             return "200 OK", {"next": None, "previous": None, "results": []}, None
         condition, id_args = in_list(ids)
         rows = fetch(f"SELECT {QUOTE_COLUMNS} FROM {QUOTE_FROM} WHERE q.id {condition}", id_args)
         order = {pk: index for index, pk in enumerate(ids)}
         rows.sort(key=lambda row: order[row[0]])
-        return "200 OK", {"next": None, "previous": None, "results": quote_documents(rows, base)}, None
+        next_url = None
+        if more:
+            cursor = base64.urlsafe_b64encode(orjson.dumps({"p": 1, "i": ids[-1]})).decode()
+            next_url = f"{base}/api/v1/quotes/?{urlencode(params | {'cursor': cursor})}"
+        return "200 OK", {"next": next_url, "previous": None, "results": quote_documents(rows, base)}, None
     if "cursor" in params:
         said_on, pk = orjson.loads(base64.urlsafe_b64decode(params["cursor"]))
         where.append(f"(q.said_on < {PH} OR (q.said_on = {PH} AND q.id < {PH}))")
         args += [said_on, said_on, pk]
+    # Newest first, undated quotes last, as the API orders them. Dated and undated rows are read
+    # apart so that the (status, said_on, id) index serves the dated part in its own order.
     rows = fetch(
-        f"SELECT {QUOTE_COLUMNS} FROM {QUOTE_FROM} WHERE {' AND '.join(where)} "
+        f"SELECT {QUOTE_COLUMNS} FROM {QUOTE_FROM} WHERE {' AND '.join(where)} AND q.said_on IS NOT NULL "
         f"ORDER BY q.said_on DESC, q.id DESC LIMIT {PH}",
         [*args, page_size + 1],
     )
+    if len(rows) <= page_size and "cursor" not in params:
+        rows += fetch(
+            f"SELECT {QUOTE_COLUMNS} FROM {QUOTE_FROM} WHERE {' AND '.join(where)} AND q.said_on IS NULL "
+            f"ORDER BY q.id DESC LIMIT {PH}",
+            [*args, page_size + 1 - len(rows)],
+        )
     next_url = None
     if len(rows) > page_size:
         rows = rows[:page_size]
@@ -231,9 +263,7 @@ def list_quotes(params: dict, base: str) -> tuple[str, dict, dict | None]:
 
 
 def quote_detail(pk: int, base: str):
-    rows = fetch(
-        f"SELECT {QUOTE_COLUMNS} FROM {QUOTE_FROM} WHERE q.id = {PH} AND q.status = {PUBLISHED}", [pk]
-    )
+    rows = fetch(f"SELECT {QUOTE_COLUMNS} FROM {QUOTE_FROM} WHERE q.id = {PH} AND q.status IN {PUBLIC}", [pk])
     if not rows:
         return "404 Not Found", {"detail": "Not found.", "code": "not_found"}, None
     return "200 OK", quote_documents(rows, base)[0], None
@@ -309,62 +339,91 @@ def lookup(params: dict, base: str):
     return "200 OK", {"results": results}, None
 
 
-def card_row(pk: int):
-    rows = fetch(
-        "SELECT q.id, q.text, q.said_on, q.date_precision, q.status, q.version, q.updated_at, s.name, "
-        f"s.slug FROM quotes_quote q JOIN quotes_speaker s ON s.id = q.speaker_id WHERE q.id = {PH} "
-        f"AND q.status IN {PUBLIC}",
-        [pk],
-    )
-    return rows[0] if rows else None
+STATE_SQL = f"""SELECT q.status, q.version, q.updated_at, s.updated_at, v.updated_at, count(c.id),
+    max(c.updated_at), max(src.updated_at)
+    FROM quotes_quote q JOIN quotes_speaker s ON s.id = q.speaker_id
+    LEFT JOIN quotes_venue v ON v.id = q.venue_id
+    LEFT JOIN quotes_citation c ON c.quote_id = q.id
+    LEFT JOIN archive_source src ON src.id = c.source_id
+    WHERE q.id = {PH} AND q.status IN {PUBLIC}
+    GROUP BY q.status, q.version, q.updated_at, s.updated_at, v.updated_at"""
+CARD_CSS_PATH = os.path.join(os.path.dirname(__file__), "..", "quotes", "static", "quotes", "embed.css")
+CARD_CSS = open(CARD_CSS_PATH).read() if os.path.exists(CARD_CSS_PATH) else "body{margin:0}"  # noqa: SIM115
+
+
+def state_tag(pk: int, salt: str) -> str | None:
+    """What a card shows, as one ETag from one query (as the project computes it)."""
+    rows = fetch(STATE_SQL, [pk])
+    if not rows:
+        return None
+    return '"' + hashlib.sha256(f"{salt}|{rows[0]!r}".encode()).hexdigest()[:32] + '"'
 
 
 def embed_card(pk: int, environ: dict, base: str):
-    row = card_row(pk)
-    if row is None:
+    etag = state_tag(pk, f"embed|{environ.get('HTTP_HOST')}")
+    if etag is None:
         return "404 Not Found", b"Not found", [("Content-Type", "text/plain")]
-    etag = '"' + hashlib.sha256(f"{row[0]}:{row[5]}:{row[6]}".encode()).hexdigest()[:32] + '"'
     headers = [("ETag", etag), ("Cache-Control", "public, max-age=300")]
     if environ.get("HTTP_IF_NONE_MATCH") == etag:
         return "304 Not Modified", b"", headers
-    text, said_on, name = html.escape(row[1]), iso(row[2]), html.escape(row[7])
+    row = fetch(f"SELECT {QUOTE_COLUMNS} FROM {QUOTE_FROM} WHERE q.id = {PH}", [pk])[0]
+    sources = fetch(
+        "SELECT c.role, src.url, src.publisher, src.title FROM quotes_citation c "
+        f"JOIN archive_source src ON src.id = c.source_id WHERE c.quote_id = {PH} ORDER BY c.role, c.id",
+        [pk],
+    )
+    best = next((s for s in sources if s[0] == "primary"), sources[0] if sources else None)
+    text, said_on, name = html.escape(row[1]), iso(row[3]), html.escape(row[11])
     permalink = f"{base}/q/{pk}/"
+    source = ""
+    if best:
+        more = f" and {len(sources) - 1} more" if len(sources) > 1 else ""
+        source = (
+            f'<p class="source">Source: <a href="{html.escape(best[1])}" target="_blank" '
+            f'rel="noopener nofollow">{html.escape(best[2] or best[3])}</a>{more}</p>'
+        )
     body = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width">'
-        f"<title>{name}</title><style>body{{font:16px/1.5 Georgia,serif;margin:0;padding:1rem}}"
-        "blockquote{margin:0}@media(prefers-color-scheme:dark){body{background:#111;color:#eee}}</style>"
-        f'</head><body><figure><blockquote cite="{permalink}"><p>{text}</p></blockquote>'
-        f'<figcaption>— {name}, <time datetime="{said_on}">{said_on}</time> · '
-        f'<a href="{permalink}" target="_blank" rel="noopener">Verbatim</a></figcaption></figure>'
-        "</body></html>"
+        f'<!doctype html><html lang="{html.escape(row[5])}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" '
+        f'content="noindex"><title>{name}: “{html.escape(row[1][:60])}”</title><style>{CARD_CSS}</style>'
+        f'</head><body><figure><blockquote cite="{html.escape(best[1]) if best else permalink}"><p>{text}'
+        f'</p></blockquote><figcaption><p class="meta">— <span class="speaker">{name}</span></p>'
+        f'<p class="meta">{said_on}</p>{source}<p class="record"><a href="{permalink}" target="_blank" '
+        'rel="noopener">Verbatim record: sources, corrections and how to cite</a></p></figcaption>'
+        "</figure></body></html>"
     ).encode()
     return "200 OK", body, [*headers, ("Content-Type", "text/html; charset=utf-8")]
 
 
-def oembed(params: dict, base: str):
+def oembed(params: dict, environ: dict, base: str):
     match = _PERMALINK.search(params.get("url", ""))
-    row = card_row(int(match.group(1))) if match else None
-    if row is None:
-        return "404 Not Found", {"detail": "Not found.", "code": "not_found"}, None
-    pk = row[0]
+    pk = int(match.group(1)) if match else 0
     width = min(int(params.get("maxwidth", 600)), 600)
     height = min(int(params.get("maxheight", 300)), 300)
+    etag = state_tag(pk, f"oembed|{width}|{height}|{environ.get('HTTP_HOST')}") if pk else None
+    if etag is None:
+        return "404 Not Found", {"detail": "Not found.", "code": "not_found"}, None
+    rows = fetch(
+        f"SELECT q.text, s.name, s.slug FROM quotes_quote q JOIN quotes_speaker s ON s.id = q.speaker_id "
+        f"WHERE q.id = {PH}",
+        [pk],
+    )
+    text, name, slug = rows[0]
     document = {
         "version": "1.0",
         "type": "rich",
         "html": f'<iframe src="{base}/embed/q/{pk}/" width="{width}" height="{height}" '
-        f'style="border:0" title="Quote by {html.escape(row[7])}"></iframe>',
+        f'style="border:0" title="Quote by {html.escape(name)}"></iframe>',
         "width": width,
         "height": height,
-        "title": row[1][:100],
-        "author_name": row[7],
-        "author_url": f"{base}/s/{row[8]}/",
+        "title": text[:100],
+        "author_name": name,
+        "author_url": f"{base}/s/{slug}/",
         "provider_name": "Verbatim",
         "provider_url": f"{base}/",
         "cache_age": 3600,
     }
-    return "200 OK", document, [("Cache-Control", "public, max-age=3600")]
+    return "200 OK", document, [("Cache-Control", "public, max-age=3600"), ("ETag", etag)]
 
 
 def export_ndjson(params: dict, base: str):
@@ -410,7 +469,7 @@ def application(environ, start_response):
         elif path == "/api/v1/lookup/":
             status, document, extra = lookup(params, base)
         elif path == "/oembed":
-            status, document, extra = oembed(params, base)
+            status, document, extra = oembed(params, environ, base)
         elif match := _QUOTE_PATH.match(path):
             status, document, extra = quote_detail(int(match.group(1)), base)
         elif match := _EMBED_PATH.match(path):

@@ -261,7 +261,8 @@ def generate(out: Path, n: int, seed: int = 8) -> dict:
     day_counts = [0] * days
     rnd = rng.random
     randrange = rng.randrange
-    with out.open("wb") as handle:
+    partial = out.with_suffix(".partial")
+    with partial.open("wb") as handle:
         for start in range(0, n, CHUNK):
             size = min(CHUNK, n - start)
             lengths = [10 + min(30, int(rng.expovariate(1 / 9))) for _ in range(size)]
@@ -324,6 +325,7 @@ def generate(out: Path, n: int, seed: int = 8) -> dict:
         "export": {"said_after": export_from.isoformat(), "quotes": min(running, n)},
     }
     out.with_suffix(".meta.json").write_bytes(orjson.dumps(meta, option=orjson.OPT_INDENT_2))
+    partial.rename(out)  # only a finished file carries the final name
     return meta
 
 
