@@ -18,6 +18,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from archive.api.errors import error_body
 from quotes.citing import CONTENT_TYPES, STYLES, citable_quote, format_citation
 from quotes.corrections import correction_as_dict, corrections_for
 from quotes.models import Quote
@@ -70,10 +71,7 @@ CorrectionsSerializer = inline_serializer(
 
 
 def error(status: int, code: str, message: str, fields: dict | None = None) -> Response:
-    body: dict = {"code": code, "message": message}
-    if fields:
-        body["fields"] = fields
-    return Response({"error": body}, status=status)
+    return Response(error_body(code, message, fields), status=status)
 
 
 def not_found() -> Response:
@@ -121,6 +119,7 @@ class QuoteCiteView(PublicQuoteAPIView):
             (200, "application/vnd.citationstyles.csl+json"): OpenApiTypes.ANY,
             (400, "application/json"): ErrorSerializer,
             (404, "application/json"): ErrorSerializer,
+            (429, "application/json"): ErrorSerializer,
         },
         examples=[
             OpenApiExample(
@@ -166,7 +165,7 @@ class QuoteCorrectionsView(PublicQuoteAPIView):
             "Every change to a published quote's text, speaker, date, venue or citations after its first "
             "publication, oldest first, with the editor's reason."
         ),
-        responses={200: CorrectionsSerializer, 404: ErrorSerializer},
+        responses={200: CorrectionsSerializer, 404: ErrorSerializer, 429: ErrorSerializer},
         tags=["quotes"],
     )
     def get(self, request, pk: int):

@@ -1,5 +1,7 @@
 """Conditional GET for embeds and oEmbed answers: other sites' pages ask for them on every view."""
 
+from collections import OrderedDict
+
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.http import parse_etags
 
@@ -24,3 +26,26 @@ def stamp(response: HttpResponse, etag: str, max_age: int) -> HttpResponse:
     response["ETag"] = etag
     response["Cache-Control"] = f"public, max-age={max_age}"
     return response
+
+
+class BoundedCache:
+    """A small per-process store of rendered bodies, oldest dropped first (thread-safe enough:
+    a lost race only renders a card twice)."""
+
+    def __init__(self, *, max_entries: int):
+        self.max_entries = max_entries
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+
+    def get(self, key: str) -> bytes | None:
+        return self._items.get(key)
+
+    def put(self, key: str, value: bytes) -> None:
+        self._items[key] = value
+        while len(self._items) > self.max_entries:
+            try:
+                self._items.popitem(last=False)
+            except KeyError:
+                break
+
+    def clear(self) -> None:
+        self._items.clear()

@@ -45,8 +45,8 @@ def quotation(*, request, quote: Quote) -> dict:
     }
     if date := _date_created(quote):
         data["dateCreated"] = date
-    if quote.venue:
-        data["locationCreated"] = {"@type": "Place", "name": quote.venue.location or quote.venue.name}
+    if quote.venue and quote.venue.location:
+        data["locationCreated"] = {"@type": "Place", "name": quote.venue.location}
     best = best_citation(quote.citations.all())
     ranked = [best] + [c for c in quote.citations.all() if c != best] if best else []
     sources = []

@@ -1,11 +1,16 @@
 """Reads for the public pages: what may be shown, fetched in a fixed number of queries."""
 
 import hashlib
+from functools import cache
 
-from django.db.models import Count, Max, Prefetch
+from django.db import connection
+from django.db.models import Prefetch
 from django.http import Http404
 
-from quotes.models import Citation, Quote, Speaker
+from archive.models import Source
+from quotes.models import Citation, Quote, Speaker, Venue
+
+MAX_ID = 2**63 - 1  # beyond a bigint no row can match, and PostgreSQL would refuse the number
 
 
 def public_quotes():
@@ -25,24 +30,47 @@ def public_quote(*, pk: int) -> Quote:
     return quote
 
 
+@cache
+def _state_sql() -> str:
+    """The state query, written once from the models' tables: embeds ask it on every view."""
+    q, s, v = Quote._meta, Speaker._meta, Venue._meta
+    c, src = Citation._meta, Source._meta
+
+    def col(meta, name):
+        return connection.ops.quote_name(meta.get_field(name).column)
+
+    def table(meta):
+        return connection.ops.quote_name(meta.db_table)
+
+    state = (
+        f"q.{col(q, 'status')}, q.{col(q, 'version')}, q.{col(q, 'updated_at')}, s.{col(s, 'updated_at')}, "
+    )
+    state += f"v.{col(v, 'updated_at')}"
+    # Names come from the models' metadata; the values are parameters.
+    return (
+        f"SELECT {state}, COUNT(c.{col(c, 'id')}), MAX(c.{col(c, 'updated_at')}), "  # noqa: S608
+        f"MAX(src.{col(src, 'updated_at')}) "
+        f"FROM {table(q)} q "
+        f"INNER JOIN {table(s)} s ON s.{col(s, 'id')} = q.{col(q, 'speaker')} "
+        f"LEFT JOIN {table(v)} v ON v.{col(v, 'id')} = q.{col(q, 'venue')} "
+        f"LEFT JOIN {table(c)} c ON c.{col(c, 'quote')} = q.{col(q, 'id')} "
+        f"LEFT JOIN {table(src)} src ON src.{col(src, 'id')} = c.{col(c, 'source')} "
+        f"WHERE q.{col(q, 'id')} = %s AND q.{col(q, 'status')} IN (%s, %s) "
+        f"GROUP BY {state}"
+    )
+
+
 def quote_state_tag(*, pk: int, salt: str) -> str | None:
     """A strong ETag for everything a card or oEmbed answer shows, from one cheap query.
 
     None when the quote is not public. A change to the quote, its speaker, venue, citations or
     their sources changes the tag; `salt` carries what the request varies (theme, size, host).
     """
-    rows = (
-        public_quotes()
-        .filter(pk=pk)
-        .order_by()
-        .values_list("status", "version", "updated_at", "speaker__updated_at", "venue__updated_at")
-        .annotate(
-            n=Count("citations"),
-            cited=Max("citations__updated_at"),
-            sourced=Max("citations__source__updated_at"),
-        )[:1]
-    )
-    row = next(iter(rows), None)
+    if not 0 < pk <= MAX_ID:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(_state_sql(), [pk, *Quote.PUBLIC_STATUSES])
+        row = cursor.fetchone()
     if row is None:
         return None
     digest = hashlib.sha256(f"{salt}|{row!r}".encode()).hexdigest()[:32]

@@ -9,6 +9,7 @@ from csp.decorators import csp_replace
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -32,6 +33,9 @@ EMBED_TEMPLATE_VERSION = "1"
 THEMES = ("light", "dark")
 TEXT_STYLES = ("apa", "mla", "chicago")
 SPEAKER_PAGE_SIZE = 50
+# Rendered cards by ETag: the tag hashes everything the card shows, so a hit is always current.
+rendered_cards = caching.BoundedCache(max_entries=2048)
+oembed_answers = caching.BoundedCache(max_entries=2048)
 
 
 def _sources(quote: Quote) -> list[dict]:
@@ -104,14 +108,25 @@ def speaker_page(request, slug: str):
     }
 )
 def quote_embed(request, pk: int):
-    """The card other sites frame: one query when unchanged (304), three when rendered."""
+    """The card other sites frame: one query when unchanged (304) or already rendered by this
+    process, three when rendered afresh."""
     theme = request.GET.get("theme", "")
     theme = theme if theme in THEMES else ""
-    etag = quote_state_tag(pk=pk, salt=f"embed{EMBED_TEMPLATE_VERSION}|{theme}|{request.get_host()}")
+    salt = f"embed{EMBED_TEMPLATE_VERSION}|{theme}|{request.scheme}://{request.get_host()}"
+    etag = quote_state_tag(pk=pk, salt=salt)
     if etag is None:
         raise Http404("No public quote has this number.")
     if caching.matches(request, etag):
         return caching.not_modified(etag, caching.EMBED_MAX_AGE)
+    body = rendered_cards.get(etag)
+    if body is None:
+        body = render_card(request, pk=pk, theme=theme)
+        rendered_cards.put(etag, body)
+    response = HttpResponse(body, content_type="text/html; charset=utf-8")
+    return caching.stamp(response, etag, caching.EMBED_MAX_AGE)
+
+
+def render_card(request, *, pk: int, theme: str) -> bytes:
     quote = public_quote(pk=pk)
     sources = _sources(quote)
     best = next((s for s in sources if s["href"] and s["citation"].role == "primary"), None)
@@ -127,8 +142,7 @@ def quote_embed(request, pk: int):
         "source_count": len(sources),
         **_facts(quote),
     }
-    response = render(request, "quotes/embed.html", context)
-    return caching.stamp(response, etag, caching.EMBED_MAX_AGE)
+    return render_to_string("quotes/embed.html", context, request=request).encode()
 
 
 @require_safe
@@ -144,7 +158,9 @@ def oembed_view(request):
         maxheight = oembed.dimension(request.GET.get("maxheight"), "maxheight")
     except oembed.OEmbedError as exc:
         return HttpResponse(exc.message, status=exc.status, content_type="text/plain; charset=utf-8")
-    salt = f"oembed{EMBED_TEMPLATE_VERSION}|{fmt}|{maxwidth}|{maxheight}|{request.get_host()}"
+    salt = (
+        f"oembed{EMBED_TEMPLATE_VERSION}|{fmt}|{maxwidth}|{maxheight}|{request.scheme}://{request.get_host()}"
+    )
     etag = quote_state_tag(pk=pk, salt=salt)
     if etag is None:
         return HttpResponse(
@@ -152,10 +168,12 @@ def oembed_view(request):
         )
     if caching.matches(request, etag):
         return caching.not_modified(etag, oembed.OEMBED_CACHE_AGE)
-    quote = Quote.objects.select_related("speaker").get(pk=pk)
-    payload = oembed.oembed_payload(request=request, quote=quote, maxwidth=maxwidth, maxheight=maxheight)
-    if fmt == "xml":
-        response = HttpResponse(oembed.as_xml(payload), content_type="text/xml; charset=utf-8")
-    else:
-        response = HttpResponse(json.dumps(payload, ensure_ascii=False), content_type="application/json")
-    return caching.stamp(response, etag, oembed.OEMBED_CACHE_AGE)
+    body = oembed_answers.get(etag)
+    if body is None:
+        quote = Quote.objects.select_related("speaker").get(pk=pk)
+        payload = oembed.oembed_payload(request=request, quote=quote, maxwidth=maxwidth, maxheight=maxheight)
+        body = oembed.as_xml(payload) if fmt == "xml" else json.dumps(payload, ensure_ascii=False)
+        body = body.encode()
+        oembed_answers.put(etag, body)
+    content_type = "text/xml; charset=utf-8" if fmt == "xml" else "application/json"
+    return caching.stamp(HttpResponse(body, content_type=content_type), etag, oembed.OEMBED_CACHE_AGE)

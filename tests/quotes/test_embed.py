@@ -102,10 +102,22 @@ def test_card_costs_a_fixed_number_of_queries(client, trump):
     with CaptureQueriesContext(connection) as rendered:
         etag = embed(client, trump)["ETag"]
     assert len(rendered) == 3
-    # Unchanged: the ETag query alone.
+    # Unchanged: the ETag query alone, whether the browser revalidates or asks afresh.
     with CaptureQueriesContext(connection) as revalidated:
         assert client.get(f"/embed/q/{trump.pk}/", headers={"If-None-Match": etag}).status_code == 304
     assert len(revalidated) == 1
+    with CaptureQueriesContext(connection) as again:
+        assert embed(client, trump)["ETag"] == etag
+    assert len(again) == 1
+
+
+def test_a_rendered_card_is_never_served_stale(client, trump):
+    assert "BEFORE IT IS TOO LATE" in embed(client, trump).content.decode()
+    trump.text = "I strongly suggest they make a deal!"
+    trump.save()
+    html = embed(client, trump).content.decode()
+    assert "I strongly suggest they make a deal!" in html
+    assert "BEFORE IT IS TOO LATE" not in html
 
 
 def test_retracted_card_stays_and_says_so(client, db):

@@ -152,6 +152,9 @@ def test_answers_are_cacheable_and_revalidate_with_one_query(client, trump):
     assert len(revalidated) == 1
     assert again["ETag"] == first["ETag"]
     assert oembed(client, url=url, format="xml")["ETag"] != first["ETag"]
+    with CaptureQueriesContext(connection) as repeated:
+        assert oembed(client, url=url).json() == first.json()
+    assert len(repeated) == 1  # the answer rendered before is reused while the ETag holds
 
 
 def test_cors_lets_other_sites_read_answers(client, trump):
