@@ -19,6 +19,13 @@ from archive.api.renderers import dumps
 
 #: Public data may be cached briefly by browsers and shared caches.
 PUBLIC_CACHE_CONTROL = "public, max-age=60"
+#: What an editor sees (drafts included) stays out of shared caches.
+PRIVATE_CACHE_CONTROL = "private, no-cache"
+
+
+def cache_control(request) -> str:
+    user = getattr(request, "user", None)
+    return PRIVATE_CACHE_CONTROL if user is not None and user.is_authenticated else PUBLIC_CACHE_CONTROL
 
 
 def content_etag(body: bytes) -> str:
@@ -52,13 +59,13 @@ def json_response(request, data, *, etag_prefix: str = "", last_modified=None, s
     if request.method in ("GET", "HEAD") and status == 200:
         not_modified = get_conditional_response(request, etag=etag, last_modified=timestamp)
         if not_modified is not None:
-            not_modified["Cache-Control"] = PUBLIC_CACHE_CONTROL
+            not_modified["Cache-Control"] = cache_control(request)
             return not_modified
     response = HttpResponse(body, status=status, content_type="application/json")
     response["ETag"] = etag
     if timestamp is not None:
         response["Last-Modified"] = http_date(timestamp)
-    response["Cache-Control"] = PUBLIC_CACHE_CONTROL if request.method in ("GET", "HEAD") else "no-store"
+    response["Cache-Control"] = cache_control(request) if request.method in ("GET", "HEAD") else "no-store"
     return response
 
 
@@ -116,10 +123,10 @@ class ApiViewSetMixin:
             etag = response.get("ETag") or content_etag(response.content)
             not_modified = get_conditional_response(request, etag=etag)
             if not_modified is not None:
-                not_modified["Cache-Control"] = PUBLIC_CACHE_CONTROL
+                not_modified["Cache-Control"] = cache_control(request)
                 return not_modified
             response["ETag"] = etag
-            response.setdefault("Cache-Control", PUBLIC_CACHE_CONTROL)
+            response.setdefault("Cache-Control", cache_control(request))
         return response
 
 

@@ -3,6 +3,7 @@
 import datetime
 
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from quotes.models import ApiToken
@@ -36,3 +37,18 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
     def authenticate_header(self, request):
         # A WWW-Authenticate challenge makes DRF answer 401 (not 403) to anonymous writes.
         return self.keyword
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """How the OpenAPI document describes the token scheme."""
+
+    target_class = ApiTokenAuthentication
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Token <key>`: issue one with `manage.py create_api_token USERNAME`.",
+        }

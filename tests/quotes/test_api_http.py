@@ -160,3 +160,9 @@ def _rest_framework() -> dict:
     from django.conf import settings
 
     return settings.REST_FRAMEWORK
+
+
+def test_what_an_editor_sees_is_not_cached_publicly(quote, editor):
+    _, key = ApiToken.issue(user=editor)
+    response = Client(HTTP_AUTHORIZATION=f"Token {key}").get(f"/api/v1/quotes/{quote.pk}/")
+    assert response["Cache-Control"] == "private, no-cache"
