@@ -49,6 +49,8 @@ GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 LUA = BENCH / "wrk" / "cycle.lua"
 
 N = int(os.environ.get("BENCH_N", "1000000"))
+# SQLite may be run at a smaller size when time is short; the results then say so.
+SQLITE_N = int(os.environ.get("BENCH_SQLITE_N", str(N)))
 DURATION = int(os.environ.get("BENCH_DURATION", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
@@ -59,7 +61,7 @@ DBS = os.environ.get("BENCH_DBS", "postgres sqlite").split()
 ONLY = set(os.environ.get("BENCH_SCENARIOS", "").split())
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/verbatim_bench")
 REUSE = os.environ.get("BENCH_REUSE", "") == "1"
-SQLITE_FILE = DATA / f"bench-{N}.sqlite3"
+SQLITE_FILE = DATA / f"bench-{SQLITE_N}.sqlite3"
 
 
 def log(message: str) -> None:
@@ -70,6 +72,10 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def size(kind: str) -> int:
+    return SQLITE_N if kind == "sqlite" else N
 
 
 def database_url(kind: str) -> str:
@@ -101,14 +107,14 @@ def project_env(kind: str, site: str = "http://127.0.0.1:8000") -> dict:
 # --- loading -------------------------------------------------------------------------------
 
 
-def ensure_data() -> tuple[Path, dict]:
+def ensure_data(n: int) -> tuple[Path, dict]:
     DATA.mkdir(parents=True, exist_ok=True)
-    path = DATA / f"quotebank-{N}.jsonl"
+    path = DATA / f"quotebank-{n}.jsonl"
     meta_path = path.with_suffix(".meta.json")
     if not (path.exists() and meta_path.exists()):
-        log(f"generating {N:,} quotes -> {path.name}")
+        log(f"generating {n:,} quotes -> {path.name}")
         started = time.perf_counter()
-        subprocess.run([PYTHON, BENCH / "generate.py", path, "--n", str(N)], check=True)
+        subprocess.run([PYTHON, BENCH / "generate.py", path, "--n", str(n)], check=True)
         log(f"generated in {time.perf_counter() - started:.1f}s")
     return path, orjson.loads(meta_path.read_bytes())
 
@@ -177,12 +183,13 @@ def searchable(kind: str, term: str) -> bool:
 
 def load(kind: str, data_file: Path, meta: dict) -> dict:
     """Import the file with the project's importer; time it until a search finds a planted term."""
-    if REUSE and loaded_count(kind) == N:
-        log(f"{kind}: reusing the loaded database ({N:,} quotes); import not timed this run")
-        return {"reused": True, "quotes": N}
+    n = size(kind)
+    if REUSE and loaded_count(kind) == n:
+        log(f"{kind}: reusing the loaded database ({n:,} quotes); import not timed this run")
+        return {"reused": True, "quotes": n}
     log(f"{kind}: fresh database, migrate")
     reset_database(kind)
-    logfile = LOGS / f"import-{kind}-{N}.log"
+    logfile = LOGS / f"import-{kind}-{n}.log"
     logfile.unlink(missing_ok=True)
     started = time.perf_counter()
     for args in (("migrate", "--no-input"), ("createcachetable",)):
@@ -204,7 +211,7 @@ def load(kind: str, data_file: Path, meta: dict) -> dict:
     else:
         log(f"{kind}: manage.py import_quotes is not available: loading with bench/fallback_load.py")
         command = [PYTHON, str(BENCH / "fallback_load.py"), str(data_file)]
-    log(f"{kind}: importing {N:,} records ({'import_quotes' if importer else 'fallback loader'})")
+    log(f"{kind}: importing {n:,} records ({'import_quotes' if importer else 'fallback loader'})")
     started = time.perf_counter()
     with logfile.open("ab") as out:
         code = subprocess.run(command, cwd=ROOT, env=project_env(kind), stdout=out, stderr=subprocess.STDOUT)
@@ -231,7 +238,7 @@ def load(kind: str, data_file: Path, meta: dict) -> dict:
         "exit_code": code.returncode,
         "migrate_seconds": round(migrate_seconds, 1),
         "import_seconds": round(import_seconds, 1),
-        "records_per_second": round(N / import_seconds),
+        "records_per_second": round(n / import_seconds),
         "searchable_seconds": round(searchable_seconds, 1) if found else None,
         "analyze_seconds": analyze_seconds,
         "counts": counts,
@@ -391,8 +398,11 @@ def run_scenario(server: Server, scenario: scenarios.Scenario) -> dict:
         probe["conditional_status"] = status
     else:
         lines = scenario.paths
+        warm_until = time.perf_counter() + 2
         for path in scenario.paths[:20]:  # warm up: code paths, plans and caches a real server has
             get(server.base + path)
+            if time.perf_counter() > warm_until:
+                break
     urls_file = DATA / f"urls-{scenario.key}.txt"
     urls_file.write_text("\n".join(lines) + "\n")
     result = run_wrk(server, urls_file, DURATION)
@@ -470,10 +480,19 @@ def _result_text(item) -> str:
     return ""
 
 
+RECALL_SECONDS = int(os.environ.get("BENCH_RECALL_SECONDS", "120"))
+
+
 def measure_recall(server: Server, fragments: list[dict]) -> dict:
-    """recall@5 of "who said this?" on typo'd fragments, asked one at a time."""
+    """recall@5 of "who said this?" on typo'd fragments, asked one at a time (for at most
+    BENCH_RECALL_SECONDS: the figure then covers the fragments asked, and says how many)."""
     hits, errors, timings = 0, 0, []
+    deadline = time.perf_counter() + RECALL_SECONDS
+    asked = 0
     for item in fragments:
+        if time.perf_counter() > deadline:
+            break
+        asked += 1
         url = server.base + "/api/v1/lookup/?" + urlencode({"text": item["fragment"]})
         started = time.perf_counter()
         status, _, body = get(url)
@@ -491,9 +510,10 @@ def measure_recall(server: Server, fragments: list[dict]) -> dict:
     timings.sort()
     return {
         "available": True,
-        "fragments": len(fragments),
+        "fragments": asked,
+        "fragments_prepared": len(fragments),
         "hits": hits,
-        "recall_at_5": round(hits / len(fragments), 3) if fragments else None,
+        "recall_at_5": round(hits / asked, 3) if asked else None,
         "errors": errors,
         "sequential_p50_ms": round(timings[len(timings) // 2] * 1000, 1),
         "examples": [f["fragment"] for f in fragments[:3]],
@@ -532,7 +552,7 @@ def serve_and_measure(kind: str, target: str, port: int, scenario_list, meta: di
         if not ONLY or "export" in ONLY:
             results["export"] = measure_export(server, meta)
             log(f"{kind}/{target} export: {results['export']}")
-        if not ONLY or "recall" in ONLY:
+        if target == "project" and (not ONLY or "recall" in ONLY):
             results["recall"] = measure_recall(server, fragments)
             log(f"{kind}/{target} recall: {results['recall']}")
         results["rss_end_mb"] = server.worker_rss_mb()
@@ -581,7 +601,7 @@ def main() -> int:
     LOGS.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     started = time.time()
-    data_file, meta = ensure_data()
+    data_file, meta = ensure_data(N)
     run = {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "n": N,
@@ -598,14 +618,16 @@ def main() -> int:
         ).stdout.strip(),
         "databases": {},
     }
-    fragments = scenarios.lookup_fragments(data_file, N)
     for kind in DBS:
-        entry: dict = {"import": load(kind, data_file, meta)}
+        n = size(kind)
+        kind_file, kind_meta = ensure_data(n) if n != N else (data_file, meta)
+        fragments = scenarios.lookup_fragments(kind_file, n)
+        entry: dict = {"n": n, "import": load(kind, kind_file, kind_meta)}
         catalog = scenarios.read_catalog(database_url(kind))
         for target in ("project", "floor"):
             port = free_port()  # oEmbed URLs name the server's own address
-            scenario_list = scenarios.build(catalog, meta, fragments, f"http://127.0.0.1:{port}")
-            entry[target] = serve_and_measure(kind, target, port, scenario_list, meta, fragments)
+            scenario_list = scenarios.build(catalog, kind_meta, fragments, f"http://127.0.0.1:{port}")
+            entry[target] = serve_and_measure(kind, target, port, scenario_list, kind_meta, fragments)
         run["databases"][kind] = entry
     run["elapsed_s"] = round(time.time() - started)
     stem = f"{dt.date.today():%Y-%m-%d}-{N}"
