@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from config.health import healthz, readyz
 from quotes.api.citing import QuoteCiteView, QuoteCorrectionsView
+from quotes.api.export import QuoteExportView
 from quotes.web import views as web_views
 
 admin.site.site_header = "Verbatim editors"
@@ -16,6 +17,8 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
     path("q/<int:pk>/", web_views.quote_permalink, name="quote-permalink"),
     path("s/<slug:slug>/", web_views.speaker_page, name="speaker-page"),
+    # Before the api/v1/ include, so that no quote route claims "export" (quotes/api/export.py).
+    path("api/v1/quotes/export/", QuoteExportView.as_view(), name="quote-export"),
     path("embed/q/<int:pk>/", web_views.quote_embed, name="quote-embed"),
     path("oembed", web_views.oembed_view, name="oembed"),
     # Before the api/v1/ include: these two are standalone views (quotes/api/citing.py).
