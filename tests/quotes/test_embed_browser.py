@@ -71,9 +71,11 @@ def fetch_json(url: str) -> dict:
 
 
 def test_a_demo_quote_embedded_through_oembed_is_visible(live_server, transactional_db):
-    from playwright.sync_api import expect, sync_playwright
-
     executable = chromium_or_skip()
+    playwright = pytest.importorskip(
+        "playwright.sync_api", reason="playwright not installed: browser tests skipped"
+    )
+    expect, sync_playwright = playwright.expect, playwright.sync_playwright
     load_demo()
     quote = Quote.objects.select_related("speaker").get(speaker__slug="donald-trump")
     permalink = f"{live_server.url}/q/{quote.pk}/"
