@@ -188,12 +188,13 @@ def search_ids(terms: list[str], limit: int) -> tuple[list[int], bool]:
     """The most recent matches, ranked; the page is the best `limit` of them."""
     condition, params = search_match(terms)
     if IS_SQLITE:
-        expression = params[0]
+        # bm25() computed in the MATCH query itself, newest rowids first: FTS5 walks its doclist
+        # backwards and scores only the rows it returns.
         rows = fetch(
-            "SELECT q.id, (SELECT -bm25(quotes_quote_fts) FROM quotes_quote_fts WHERE quotes_quote_fts "
-            f"MATCH ? AND rowid = q.id) FROM quotes_quote q WHERE q.status = {PUBLISHED} AND {condition} "
-            "ORDER BY q.id DESC LIMIT ?",
-            [expression, *params, SEARCH_CANDIDATES],
+            "SELECT f.rowid, -bm25(quotes_quote_fts) FROM quotes_quote_fts f JOIN quotes_quote q "
+            f"ON q.id = f.rowid WHERE quotes_quote_fts MATCH ? AND q.status = {PUBLISHED} "
+            "ORDER BY f.rowid DESC LIMIT ?",
+            [params[0], SEARCH_CANDIDATES],
         )
     else:
         rows = fetch(
