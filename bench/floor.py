@@ -84,8 +84,15 @@ def iso(value) -> str | None:
     return value.isoformat()
 
 
-def quote_documents(rows: list[tuple], base: str) -> list[dict]:
-    """The API's quote representation for a page of rows: two more queries, whatever the page size."""
+EXPORT_COLUMNS = """, s.aliases, s.description, v.held_on, q.attribution_probability, q.external_id,
+    q.status_note"""
+
+
+def quote_documents(rows: list[tuple], base: str, *, export: bool = False) -> list[dict]:
+    """The API's quote representation for a page of rows: two more queries, whatever the page size.
+
+    With `export`, the rows carry EXPORT_COLUMNS too and the documents the export's extra fields
+    (one more query, for the speakers a quote is about)."""
     if not rows:
         return []
     ids = [row[0] for row in rows]
@@ -93,8 +100,9 @@ def quote_documents(rows: list[tuple], base: str) -> list[dict]:
     citations: dict[int, list] = {}
     for row in fetch(
         "SELECT c.id, c.quote_id, c.role, c.locator, c.selector_exact, c.selector_prefix, "
-        "c.selector_suffix, c.match, src.id, src.url, src.title, src.publisher, src.published_on "
-        "FROM quotes_citation c JOIN archive_source src ON src.id = c.source_id "
+        "c.selector_suffix, c.match, src.id, src.url, src.title, src.publisher, src.published_on, "
+        "c.note, src.author, src.language FROM quotes_citation c "
+        "JOIN archive_source src ON src.id = c.source_id "
         f"WHERE c.quote_id {condition} ORDER BY c.role, c.id",
         params,
     ):
@@ -104,29 +112,44 @@ def quote_documents(rows: list[tuple], base: str) -> list[dict]:
             if exact
             else None
         )
-        citations.setdefault(quote_id, []).append(
-            {
-                "id": pk,
-                "role": role,
-                "locator": locator,
-                "source": {
-                    "id": source_id,
-                    "url": row[9],
-                    "title": row[10],
-                    "publisher": row[11],
-                    "published_on": iso(row[12]),
-                },
-                "selector": selector,
-                "match": match,
-            }
-        )
+        citation = {
+            "id": pk,
+            "role": role,
+            "locator": locator,
+            "source": {
+                "id": source_id,
+                "url": row[9],
+                "title": row[10],
+                "publisher": row[11],
+                "published_on": iso(row[12]),
+            },
+            "selector": selector,
+            "match": match,
+        }
+        if export:
+            citation["note"] = row[13]
+            citation["source"]["author"] = row[14]
+            citation["source"]["language"] = row[15]
+        citations.setdefault(quote_id, []).append(citation)
     tags: dict[int, list] = {}
-    for quote_id, slug in fetch(
-        "SELECT qt.quote_id, t.slug FROM quotes_quote_tags qt JOIN quotes_tag t ON t.id = qt.tag_id "
+    tag_names: dict[int, list] = {}
+    for quote_id, slug, tag_name in fetch(
+        "SELECT qt.quote_id, t.slug, t.name FROM quotes_quote_tags qt JOIN quotes_tag t ON t.id = qt.tag_id "
         f"WHERE qt.quote_id {condition} ORDER BY t.name",
         params,
     ):
         tags.setdefault(quote_id, []).append(slug)
+        tag_names.setdefault(quote_id, []).append(tag_name)
+    about: dict[int, list] = {}
+    if export:
+        for quote_id, *speaker in fetch(
+            "SELECT qa.quote_id, s.slug, s.name, s.wikidata_qid, s.aliases, s.description "
+            "FROM quotes_quote_about qa JOIN quotes_speaker s ON s.id = qa.speaker_id "
+            f"WHERE qa.quote_id {condition} ORDER BY qa.quote_id, s.slug",
+            params,
+        ):
+            keys = ("slug", "name", "wikidata_qid", "aliases", "description")
+            about.setdefault(quote_id, []).append(dict(zip(keys, speaker, strict=True)))
     documents = []
     for row in rows:
         (pk, text, role, said_on, precision, language, context, verification, created, updated) = row[:10]
@@ -142,36 +165,47 @@ def quote_documents(rows: list[tuple], base: str) -> list[dict]:
                     "speaker": {"slug": correct_slug, "name": correct_name},
                 }
             misattribution = {"note": verification_note, "correct_attribution": correct}
-        documents.append(
-            {
-                "id": pk,
-                "url": f"{base}/api/v1/quotes/{pk}/",
-                "text": text,
-                "speaker": {
-                    "slug": slug,
-                    "name": name,
-                    "wikidata_qid": qid,
-                    "url": f"{base}/api/v1/speakers/{slug}/",
-                },
-                "speaker_role": role,
-                "said_on": iso(said_on),
-                "date_precision": precision,
-                "venue": None
-                if venue_id is None
-                else {"name": venue_name, "kind": venue_kind, "location": venue_location, "url": venue_url},
-                "language": language,
-                "context": context,
-                "verification": verification,
-                "status": status,
-                "misattribution": misattribution,
-                "tags": tags.get(pk, []),
-                "citations": citations.get(pk, []),
-                "created_at": iso(created),
-                "updated_at": iso(updated),
-                "permalink": f"{base}/q/{pk}/",
-                "embed_url": f"{base}/embed/q/{pk}/",
-            }
-        )
+        document = {
+            "id": pk,
+            "url": f"{base}/api/v1/quotes/{pk}/",
+            "text": text,
+            "speaker": {
+                "slug": slug,
+                "name": name,
+                "wikidata_qid": qid,
+                "url": f"{base}/api/v1/speakers/{slug}/",
+            },
+            "speaker_role": role,
+            "said_on": iso(said_on),
+            "date_precision": precision,
+            "venue": None
+            if venue_id is None
+            else {"name": venue_name, "kind": venue_kind, "location": venue_location, "url": venue_url},
+            "language": language,
+            "context": context,
+            "verification": verification,
+            "status": status,
+            "misattribution": misattribution,
+            "tags": tags.get(pk, []),
+            "citations": citations.get(pk, []),
+            "created_at": iso(created),
+            "updated_at": iso(updated),
+            "permalink": f"{base}/q/{pk}/",
+            "embed_url": f"{base}/embed/q/{pk}/",
+        }
+        if export:
+            aliases, description, held_on, probability, external_id, status_note = row[24:30]
+            document["speaker"]["aliases"] = aliases
+            document["speaker"]["description"] = description
+            if document["venue"] is not None:
+                document["venue"]["held_on"] = iso(held_on)
+            document["verification_note"] = verification_note
+            document["status_note"] = status_note
+            document["tag_names"] = tag_names.get(pk, [])
+            document["about"] = about.get(pk, [])
+            document["attribution_probability"] = probability
+            document["external_id"] = external_id
+        documents.append(document)
     return documents
 
 
@@ -434,19 +468,21 @@ def export_ndjson(params: dict, base: str):
     if "said_after" in params:
         where.append(f"q.said_on >= {PH}")
         args.append(params["said_after"])
-    sql = f"SELECT {QUOTE_COLUMNS} FROM {QUOTE_FROM} WHERE {' AND '.join(where)} ORDER BY q.id"
+    sql = (
+        f"SELECT {QUOTE_COLUMNS}{EXPORT_COLUMNS} FROM {QUOTE_FROM} WHERE {' AND '.join(where)} ORDER BY q.id"
+    )
 
     def lines():
         if IS_SQLITE:
             cursor = connection().execute(sql, args)
             while batch := cursor.fetchmany(2000):
-                yield b"".join(orjson.dumps(d) + b"\n" for d in quote_documents(batch, base))
+                yield b"".join(orjson.dumps(d) + b"\n" for d in quote_documents(batch, base, export=True))
             return
         with connection().transaction(), connection().cursor(name="floor_export") as cursor:
             cursor.itersize = 2000
             cursor.execute(sql, args)
             while batch := cursor.fetchmany(2000):
-                yield b"".join(orjson.dumps(d) + b"\n" for d in quote_documents(batch, base))
+                yield b"".join(orjson.dumps(d) + b"\n" for d in quote_documents(batch, base, export=True))
 
     return lines()
 
