@@ -6,7 +6,8 @@ one after the other with the same gunicorn settings, drives every scenario with 
 streamed export, worker memory and lookup recall, and writes bench/results/<date>-<N>.json and
 .md, then the table into README's Performance section.
 
-Environment: BENCH_N (1000000), BENCH_DURATION (seconds per scenario, 10), BENCH_CONNECTIONS (16),
+Environment: BENCH_N (1000000), BENCH_DURATION (seconds per scenario, 10; BENCH_SQLITE_DURATION for
+SQLite), BENCH_SQLITE_N (SQLite's size, default BENCH_N), BENCH_RECALL_SECONDS (120), BENCH_CONNECTIONS (16),
 BENCH_THREADS (2), BENCH_WORKERS (2), BENCH_WORKER_CLASS (gthread), BENCH_WORKER_THREADS (4),
 BENCH_DBS ("postgres sqlite"), BENCH_SCENARIOS (keys to run, default all), BENCH_PG_URL
 (postgres://postgres@127.0.0.1:5432/verbatim_bench), BENCH_REUSE=1 (keep an already loaded
@@ -52,6 +53,7 @@ N = int(os.environ.get("BENCH_N", "1000000"))
 # SQLite may be run at a smaller size when time is short; the results then say so.
 SQLITE_N = int(os.environ.get("BENCH_SQLITE_N", str(N)))
 DURATION = int(os.environ.get("BENCH_DURATION", "10"))
+SQLITE_DURATION = int(os.environ.get("BENCH_SQLITE_DURATION", str(DURATION)))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
@@ -405,7 +407,7 @@ def run_scenario(server: Server, scenario: scenarios.Scenario) -> dict:
                 break
     urls_file = DATA / f"urls-{scenario.key}.txt"
     urls_file.write_text("\n".join(lines) + "\n")
-    result = run_wrk(server, urls_file, DURATION)
+    result = run_wrk(server, urls_file, SQLITE_DURATION if server.name.startswith("sqlite") else DURATION)
     result.update(available=True, probe=probe, worker_rss_mb=server.worker_rss_mb(), urls=len(lines))
     return result
 
@@ -608,6 +610,7 @@ def main() -> int:
         "machine": machine(),
         "settings": {
             "duration_s": DURATION,
+            "sqlite_duration_s": SQLITE_DURATION,
             "wrk": f"{THREADS} threads, {CONNECTIONS} connections",
             "gunicorn": f"{WORKERS} workers, {WORKER_CLASS}"
             + (f" ({WORKER_THREADS} threads)" if WORKER_CLASS == "gthread" else ""),

@@ -195,7 +195,13 @@ def markdown(run: dict) -> str:
         f"Run of {run['date']} on {run['n']:,} quotes (`{run['git']}`): {m['nproc']} cores ({m['cpu']}), "
         f"{m['ram_gb']} GB RAM, PostgreSQL {m.get('postgresql') or '—'}, SQLite {m['sqlite']}, "
         f"Python {m['python']}; load average at start {m['load_average_at_start']}. "
-        f"wrk {s['wrk']}, {s['duration_s']} s per scenario; gunicorn {s['gunicorn']} for both the project "
+        f"wrk {s['wrk']}, {s['duration_s']} s per scenario"
+        + (
+            f" ({s['sqlite_duration_s']} s on SQLite)"
+            if s.get("sqlite_duration_s", s["duration_s"]) != s["duration_s"]
+            else ""
+        )
+        + f"; gunicorn {s['gunicorn']} for both the project "
         f"and the floor. Whole run: {run.get('elapsed_s', 0)} s.",
         "",
     ]
