@@ -4,7 +4,7 @@ The `url` parameter is only ever parsed and matched against our own routes, neve
 """
 
 import math
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 from xml.sax.saxutils import escape as xml_escape
 
 from django.urls import Resolver404, resolve, reverse
@@ -20,6 +20,7 @@ DEFAULT_WIDTH = 550
 MIN_HEIGHT = 180
 MAX_DIMENSION = 10_000
 QUOTE_ROUTES = {"quote-permalink", "quote-embed"}
+THEMES = ("light", "dark")
 
 
 class OEmbedError(Exception):
@@ -73,7 +74,15 @@ def card_size(quote: Quote, maxwidth: int | None, maxheight: int | None) -> tupl
     return width, height
 
 
-def oembed_payload(*, request, quote: Quote, maxwidth: int | None, maxheight: int | None) -> dict:
+def requested_theme(*, request, url: str) -> str:
+    """`theme=dark|light` on the oEmbed request, or on the embed URL asked about; else none."""
+    theme = request.GET.get("theme") or dict(parse_qsl(urlsplit(url).query)).get("theme", "")
+    return theme if theme in THEMES else ""
+
+
+def oembed_payload(
+    *, request, quote: Quote, maxwidth: int | None, maxheight: int | None, theme: str = ""
+) -> dict:
     width, height = card_size(quote, maxwidth, maxheight)
     speaker = quote.speaker
     excerpt = quote.text if len(quote.text) <= 80 else quote.text[:79] + "…"
@@ -81,6 +90,8 @@ def oembed_payload(*, request, quote: Quote, maxwidth: int | None, maxheight: in
     if quote.status == Quote.Status.RETRACTED:
         title = f"[Retracted] {title}"
     embed_url = absolute_url(request, reverse("quote-embed", kwargs={"pk": quote.pk}))
+    if theme:
+        embed_url += f"?theme={theme}"
     html = format_html(
         '<iframe src="{}" width="{}" height="{}" title="{}" style="border:0;max-width:100%" '
         'loading="lazy" referrerpolicy="strict-origin-when-cross-origin" '

@@ -30,7 +30,7 @@ from quotes.web.urls_abs import absolute_url, is_http_url
 EMBED_CSS = (Path(__file__).resolve().parent.parent / "static" / "quotes" / "embed.css").read_text()
 EMBED_CSS_HASH = base64.b64encode(hashlib.sha256(EMBED_CSS.encode()).digest()).decode()
 EMBED_TEMPLATE_VERSION = "1"
-THEMES = ("light", "dark")
+THEMES = oembed.THEMES
 TEXT_STYLES = ("apa", "mla", "chicago")
 SPEAKER_PAGE_SIZE = 50
 # Rendered cards by ETag: the tag hashes everything the card shows, so a hit is always current.
@@ -156,11 +156,11 @@ def oembed_view(request):
         pk = oembed.quote_id_from_url(request=request, url=url)
         maxwidth = oembed.dimension(request.GET.get("maxwidth"), "maxwidth")
         maxheight = oembed.dimension(request.GET.get("maxheight"), "maxheight")
+        theme = oembed.requested_theme(request=request, url=url)
     except oembed.OEmbedError as exc:
         return HttpResponse(exc.message, status=exc.status, content_type="text/plain; charset=utf-8")
-    salt = (
-        f"oembed{EMBED_TEMPLATE_VERSION}|{fmt}|{maxwidth}|{maxheight}|{request.scheme}://{request.get_host()}"
-    )
+    origin = f"{request.scheme}://{request.get_host()}"
+    salt = f"oembed{EMBED_TEMPLATE_VERSION}|{fmt}|{maxwidth}|{maxheight}|{theme}|{origin}"
     etag = quote_state_tag(pk=pk, salt=salt)
     if etag is None:
         return HttpResponse(
@@ -171,7 +171,9 @@ def oembed_view(request):
     body = oembed_answers.get(etag)
     if body is None:
         quote = Quote.objects.select_related("speaker").get(pk=pk)
-        payload = oembed.oembed_payload(request=request, quote=quote, maxwidth=maxwidth, maxheight=maxheight)
+        payload = oembed.oembed_payload(
+            request=request, quote=quote, maxwidth=maxwidth, maxheight=maxheight, theme=theme
+        )
         body = oembed.as_xml(payload) if fmt == "xml" else json.dumps(payload, ensure_ascii=False)
         body = body.encode()
         oembed_answers.put(etag, body)

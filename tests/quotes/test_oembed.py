@@ -67,9 +67,18 @@ def test_xml_answer_carries_the_same_fields(client, trump):
     assert iframe_attrs(values["html"])["src"] == f"http://testserver/embed/q/{trump.pk}/"
 
 
-def test_embed_urls_are_accepted_too(client, trump):
+def test_embed_urls_are_accepted_too_and_keep_their_theme(client, trump):
     response = oembed(client, url=f"http://testserver/embed/q/{trump.pk}/?theme=dark")
     assert response.status_code == 200
+    assert iframe_attrs(response.json()["html"])["src"] == f"http://testserver/embed/q/{trump.pk}/?theme=dark"
+
+
+def test_a_theme_can_be_asked_for(client, trump):
+    dark = oembed(client, url=f"http://testserver/q/{trump.pk}/", theme="dark")
+    assert iframe_attrs(dark.json()["html"])["src"].endswith("?theme=dark")
+    assert dark["ETag"] != oembed(client, url=f"http://testserver/q/{trump.pk}/")["ETag"]
+    odd = oembed(client, url=f"http://testserver/q/{trump.pk}/", theme='"><script>')
+    assert iframe_attrs(odd.json()["html"])["src"] == f"http://testserver/embed/q/{trump.pk}/"
 
 
 def test_maxwidth_and_maxheight_are_respected(client, trump):
