@@ -65,6 +65,18 @@ class HostSite:
         self.server.server_close()
 
 
+def _luminance(rgb: str) -> float:
+    channels = [int(part) / 255 for part in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3]]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(foreground: str, background: str) -> float:
+    """WCAG 2 contrast ratio of two computed CSS colours ("rgb(r, g, b)")."""
+    lighter, darker = sorted((_luminance(foreground), _luminance(background)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
 def fetch_json(url: str) -> dict:
     with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - our own live server
         return json.load(response)
@@ -107,6 +119,12 @@ def test_a_demo_quote_embedded_through_oembed_is_visible(live_server, transactio
                     # Nothing wider than the frame: readable without sideways scrolling.
                     assert card.evaluate("document.documentElement.scrollWidth") <= width
                     backgrounds[scheme] = card.evaluate("getComputedStyle(document.body).backgroundColor")
+                    for selector in ("blockquote", "figcaption", ".meta", ".source a", ".record a"):
+                        color = card.evaluate(
+                            "s => getComputedStyle(document.querySelector(s)).color", selector
+                        )
+                        # WCAG AA for normal text, in both schemes.
+                        assert contrast(color, backgrounds[scheme]) >= 4.5, (scheme, selector, color)
                     card.screenshot(path=str(SCREENSHOTS / f"embed-{scheme}-{width}.png"), full_page=True)
                     card.close()
             assert backgrounds["light"] == "rgb(255, 255, 255)"
