@@ -88,9 +88,11 @@ def quote_permalink(request, pk: int):
 @require_safe
 def speaker_page(request, slug: str):
     speaker = get_object_or_404(Speaker, slug=slug)
-    page = Paginator(speaker_public_quotes(speaker=speaker), SPEAKER_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    paginator = Paginator(speaker_public_quotes(speaker=speaker), SPEAKER_PAGE_SIZE)
+    if paginator.count == 0:
+        # Nothing public yet: a speaker entered for a draft is not announced.
+        raise Http404("No public quotes by this speaker.")
+    page = paginator.get_page(request.GET.get("page"))
     quotes = [{"quote": q, "said": format_said_on(q.said_on, q.date_precision)} for q in page]
     return render(request, "quotes/speaker.html", {"speaker": speaker, "page": page, "quotes": quotes})
 

@@ -135,6 +135,24 @@ def test_speaker_page_is_404_for_unknown_slug(client, db):
     assert client.get("/s/nobody-at-all/").status_code == 404
 
 
+def test_speakers_with_only_drafts_are_not_announced(client, db):
+    speaker = make_speaker("Not Yet Public")
+    make_quote("Draft words", speaker=speaker, status=Quote.Status.DRAFT)
+    assert client.get(speaker.get_absolute_url()).status_code == 404
+
+
+def test_speaker_page_is_paginated(client, db):
+    speaker = make_speaker("Prolific Speaker")
+    for n in range(55):
+        make_quote(f"Words number {n} of many", speaker=speaker)
+    first = client.get(speaker.get_absolute_url()).content.decode()
+    assert first.count('href="/q/') == 50
+    assert "Page 1 of 2" in first
+    second = client.get(speaker.get_absolute_url(), {"page": 2}).content.decode()
+    assert second.count('href="/q/') == 5
+    assert client.get(speaker.get_absolute_url(), {"page": "x<script>"}).status_code == 200
+
+
 def test_pages_use_the_projects_stylesheet(client, trump):
     html = page(client, trump)
     assert '<link rel="stylesheet" href="/static/quotes/verbatim.css">' in html
