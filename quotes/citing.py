@@ -46,6 +46,14 @@ _ORGANISATION_WORDS = {
     "committee", "party", "agency", "association", "university", "company", "inc", "inc.", "ltd",
     "corporation", "commission", "house", "court", "senate", "parliament", "union", "news", "press",
 }  # fmt: skip
+# CSL item types for the kinds of venue; anything else was spoken, so a speech.
+_CSL_TYPES = {
+    "social_media_post": "post",
+    "interview": "interview",
+    "broadcast": "broadcast",
+    "article": "article-newspaper",
+    "book": "book",
+}
 _MLA_MONTHS = ["Jan.", "Feb.", "Mar.", "Apr.", "May", "June", "July", "Aug.", "Sept.", "Oct.", "Nov.", "Dec."]
 _BIBTEX_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 
@@ -107,7 +115,7 @@ def citable_quote(*, quote: Quote, permalink: str, accessed_on: datetime.date) -
         said_on=quote.said_on,
         precision=quote.date_precision,
         venue=venue.name if venue else "",
-        venue_kind=venue.get_kind_display() if venue else "",
+        venue_kind=venue.kind if venue else "",
         location=venue.location if venue else "",
         language=quote.language,
         source=source,
@@ -382,7 +390,7 @@ def csl_item(r: CitableQuote) -> dict:
     family, given = split_name(r.speaker)
     item: dict = {
         "id": f"verbatim-q{r.pk}",
-        "type": "speech",
+        "type": _CSL_TYPES.get(r.venue_kind, "speech"),
         "title": title_from_text(r.text),
         "author": [{"family": family, "given": given} if family else {"literal": given}],
         "genre": _where(r),

@@ -191,6 +191,7 @@ def expected_csl(trump: Quote, diaz: Quote, lewin: Quote) -> list[dict]:
         {
             **common,
             "id": f"verbatim-q{trump.pk}",
+            "type": "post",
             "title": "I strongly suggest they make a deal, BEFORE IT IS TOO LATE",
             "author": [{"family": "Trump", "given": "Donald"}],
             "genre": "Truth Social post by @realDonaldTrump",
