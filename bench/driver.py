@@ -63,6 +63,10 @@ DBS = os.environ.get("BENCH_DBS", "postgres sqlite").split()
 ONLY = set(os.environ.get("BENCH_SCENARIOS", "").split())
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/verbatim_bench")
 REUSE = os.environ.get("BENCH_REUSE", "") == "1"
+# BENCH_REDIS=1: serve the project with REDIS_URL (a redis-server started for the run) instead of
+# the default database cache table; results are then written as <date>-<N>-redis.
+REDIS = os.environ.get("BENCH_REDIS", "") == "1"
+REDIS_PORT: int | None = None
 SQLITE_FILE = DATA / f"bench-{SQLITE_N}.sqlite3"
 
 
@@ -100,6 +104,8 @@ def project_env(kind: str, site: str = "http://127.0.0.1:8000") -> dict:
     # DRF's throttle keeps every request time of its window in the cache, from one client address
     # here: a one-second window keeps that list to about one second of requests, and the limit
     # is never reached. (A per-minute limit this high would rewrite a minute of history per request.)
+    if REDIS_PORT:
+        env["REDIS_URL"] = f"redis://127.0.0.1:{REDIS_PORT}/0"
     settings_text = (ROOT / "config" / "settings.py").read_text()
     for name in set(re.findall(r"THROTTLE_[A-Z_]*RATE", settings_text)):
         env[name] = "1000000/s"
@@ -602,6 +608,38 @@ def main() -> int:
         return 2
     LOGS.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
+    redis_server = start_redis() if REDIS else None
+    try:
+        return run_all()
+    finally:
+        if redis_server:
+            redis_server.terminate()
+            redis_server.wait(10)
+
+
+def start_redis() -> subprocess.Popen:
+    global REDIS_PORT
+    REDIS_PORT = free_port()
+    server = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(REDIS_PORT),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    time.sleep(0.5)
+    log(f"redis-server on port {REDIS_PORT} (REDIS_URL for the project)")
+    return server
+
+
+def run_all() -> int:
     started = time.time()
     data_file, meta = ensure_data(N)
     run = {
@@ -612,6 +650,7 @@ def main() -> int:
             "duration_s": DURATION,
             "sqlite_duration_s": SQLITE_DURATION,
             "wrk": f"{THREADS} threads, {CONNECTIONS} connections",
+            "cache": "Redis (REDIS_URL)" if REDIS else "database cache table (default)",
             "gunicorn": f"{WORKERS} workers, {WORKER_CLASS}"
             + (f" ({WORKER_THREADS} threads)" if WORKER_CLASS == "gthread" else ""),
         },
@@ -633,12 +672,12 @@ def main() -> int:
             entry[target] = serve_and_measure(kind, target, port, scenario_list, kind_meta, fragments)
         run["databases"][kind] = entry
     run["elapsed_s"] = round(time.time() - started)
-    stem = f"{dt.date.today():%Y-%m-%d}-{N}"
+    stem = f"{dt.date.today():%Y-%m-%d}-{N}" + ("-redis" if REDIS else "")
     json_path = RESULTS / f"{stem}.json"
     json_path.write_bytes(orjson.dumps(run, option=orjson.OPT_INDENT_2))
     markdown = report.markdown(run)
     (RESULTS / f"{stem}.md").write_text(markdown)
-    if os.environ.get("BENCH_README", "1") != "0":
+    if os.environ.get("BENCH_README", "1") != "0" and not REDIS:
         report.update_readme(ROOT / "README.md", markdown, json_path.relative_to(ROOT))
     log(f"done in {run['elapsed_s']}s: {json_path.relative_to(ROOT)}")
     print(markdown)

@@ -201,6 +201,7 @@ def markdown(run: dict) -> str:
             if s.get("sqlite_duration_s", s["duration_s"]) != s["duration_s"]
             else ""
         )
+        + f"; Django cache: {s.get('cache', 'database cache table (default)')}"
         + f"; gunicorn {s['gunicorn']} for both the project "
         f"and the floor. Whole run: {run.get('elapsed_s', 0)} s.",
         "",
