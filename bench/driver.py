@@ -390,6 +390,8 @@ def run_wrk(server: Server, urls_file: Path, duration: int) -> dict:
 
 
 def run_scenario(server: Server, scenario: scenarios.Scenario) -> dict:
+    if not scenario.paths:
+        return {"available": False, "reason": "no URLs (nothing loaded?)"}
     status, headers, body = get(server.base + scenario.paths[0])
     probe = {"status": status, "bytes": len(body)}
     if status == 404:  # every sampled quote and speaker exists: the route itself is missing
