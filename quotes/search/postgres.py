@@ -23,20 +23,21 @@ INSTALL_SQL = [
 ]
 
 
-def tsquery_text(query: SearchQuery) -> str:
-    """The query in to_tsquery syntax: phrases as <->, groups as |, all of them &, exclusions !."""
-
-    def phrase(tokens: tuple[str, ...]) -> str:
-        # Tokens are runs of letters and digits only, so quoting them cannot break out.
-        return "(" + " <-> ".join(f"'{token}'" for token in tokens) + ")"
-
-    parts = ["(" + " | ".join(phrase(p) for p in group) + ")" for group in query.groups]
-    parts += [f"!{phrase(p)}" for p in query.excluded]
-    return " & ".join(parts)
+PHRASE_SQL = "phraseto_tsquery('simple'::regconfig, %s)"
 
 
-MATCH_SQL = "quotes_quote.search_vector @@ to_tsquery('simple'::regconfig, %s)"
-RANK_SQL = "ts_rank_cd(quotes_quote.search_vector, to_tsquery('simple'::regconfig, %s))"
+def tsquery_sql(query: SearchQuery) -> tuple[str, list[str]]:
+    """The query as a tsquery expression: PostgreSQL's own parser tokenizes each phrase
+    (phraseto_tsquery, as to_tsvector did the text), groups are ||, all of them &&, exclusions !!."""
+
+    parts = ["(" + " || ".join([PHRASE_SQL] * len(group)) + ")" for group in query.groups]
+    parts += ["!!" + PHRASE_SQL for _ in query.excluded]
+    params = [p.text for group in query.groups for p in group] + [p.text for p in query.excluded]
+    return "(" + " && ".join(parts) + ")", params
+
+
+MATCH_SQL = "quotes_quote.search_vector @@ {tsquery}"
+RANK_SQL = "ts_rank_cd(quotes_quote.search_vector, {tsquery})"
 
 
 class PostgresSearchBackend(SearchBackend):
@@ -48,14 +49,14 @@ class PostgresSearchBackend(SearchBackend):
                 cursor.execute(statement)
 
     def matching(self, queryset: QuerySet, query: SearchQuery) -> QuerySet:
-        return queryset.filter(RawSQL(MATCH_SQL, [tsquery_text(query)], output_field=BooleanField()))  # noqa: S611 (parameters are bound)
+        tsquery, params = tsquery_sql(query)
+        match = RawSQL(MATCH_SQL.format(tsquery=tsquery), params, output_field=BooleanField())  # noqa: S611
+        return queryset.filter(match)
 
     def ranked(self, queryset: QuerySet, query: SearchQuery, *, limit: int) -> list[tuple[int, float]]:
         # ORDER BY id DESC LIMIT n first, then rank: PostgreSQL evaluates the rank only for the
         # rows that survive the LIMIT, so a word found in 3% of a million quotes costs n ranks.
-        rows = (
-            queryset.annotate(search_rank=RawSQL(RANK_SQL, [tsquery_text(query)], output_field=FloatField()))  # noqa: S611 (parameters are bound)
-            .order_by("-id")
-            .values_list("id", "search_rank")[:limit]
-        )
+        tsquery, params = tsquery_sql(query)
+        rank = RawSQL(RANK_SQL.format(tsquery=tsquery), params, output_field=FloatField())  # noqa: S611
+        rows = queryset.annotate(search_rank=rank).order_by("-id").values_list("id", "search_rank")[:limit]
         return list(rows)

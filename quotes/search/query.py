@@ -18,7 +18,17 @@ _TOKEN = re.compile(r"[^\W_]+")
 _QUOTES = '"\u201c\u201d\u201e\u201f\u00ab\u00bb'
 _PART = re.compile(rf"(-?)[{_QUOTES}]([^{_QUOTES}]*)[{_QUOTES}]?|(\S+)")
 
-Phrase = tuple[str, ...]
+
+class Phrase(tuple):
+    """The index tokens of a word or quoted phrase; `text` keeps its folded form for databases
+    whose own parser should tokenize it (PostgreSQL keeps "1.5" or "diaz-canel" whole)."""
+
+    text: str
+
+    def __new__(cls, text: str) -> "Phrase":
+        phrase = super().__new__(cls, _TOKEN.findall(text))
+        phrase.text = text
+        return phrase
 
 
 @dataclass(frozen=True)
@@ -36,10 +46,6 @@ class SearchQuery:
         return [phrase for group in self.groups for phrase in group]
 
 
-def tokens(text: str) -> Phrase:
-    return tuple(_TOKEN.findall(text))
-
-
 def parse_query(raw: str) -> SearchQuery:
     """Parse `raw` as a web search box would; returns an empty query for blank input."""
     groups: list[list[Phrase]] = []
@@ -52,9 +58,9 @@ def parse_query(raw: str) -> SearchQuery:
                 join_next = True
                 continue
             negated = "-" if bare.startswith(("-", "\u2212", "\u2013")) and len(bare) > 1 else ""
-            phrase = tokens(search_form(bare[1:] if negated else bare))
+            phrase = Phrase(search_form(bare[1:] if negated else bare))
         else:
-            phrase = tokens(search_form(quoted))
+            phrase = Phrase(search_form(quoted))
         if not phrase:
             continue
         if negated:
