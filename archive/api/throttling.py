@@ -1,30 +1,41 @@
 """One throttle per request: the "anon" rate per client address, the "user" rate per account.
 
 Counted in Django's default cache, which settings make shared by every server process (a
-database table, or Redis with REDIS_URL). Rates are read from REST_FRAMEWORK at each request,
-so a deployment (or a test) can change them without re-importing anything.
+database table, or Redis with REDIS_URL). A fixed window keeps one small integer per client and
+window (one read and one write a request) where DRF's sliding window rewrites the time of every
+request in the window. Rates are read from REST_FRAMEWORK at each request, so a deployment
+(or a test) can change them without re-importing anything.
 """
 
+import time
+
+from django.core.cache import cache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 
 class AnonOrUserRateThrottle(SimpleRateThrottle):
-    cache_format = "throttle_%(scope)s_%(ident)s"
-
     def __init__(self):
         # The scope (hence the rate) depends on the request; chosen in allow_request().
-        pass
+        self.wait_seconds = None
 
     def allow_request(self, request, view):
         authenticated = bool(request.user and request.user.is_authenticated)
         self.scope = "user" if authenticated else "anon"
-        self.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
-        self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
-
-    def get_cache_key(self, request, view):
-        authenticated = bool(request.user and request.user.is_authenticated)
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        if rate is None:
+            return True
+        limit, duration = self.parse_rate(rate)
+        now = time.time()
+        window = int(now // duration)
         ident = request.user.pk if authenticated else self.get_ident(request)
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+        key = f"throttle_{self.scope}_{ident}_{window}"
+        count = (cache.get(key) or 0) + 1
+        if count > limit:
+            self.wait_seconds = (window + 1) * duration - now
+            return False
+        cache.set(key, count, timeout=duration + 1)
+        return True
+
+    def wait(self):
+        return self.wait_seconds
