@@ -13,6 +13,14 @@ class ReadAnyoneWriteEditors(permissions.DjangoModelPermissions):
     def has_permission(self, request, view):
         if request.method in permissions.SAFE_METHODS:
             return True
+        if getattr(view, "queryset", None) is None and not hasattr(view, "get_queryset"):
+            # A view with no model (none today): writes for superusers and the editors group.
+            user = request.user
+            return bool(
+                user
+                and user.is_authenticated
+                and (user.is_superuser or user.groups.filter(name__in=["editors", "reviewers"]).exists())
+            )
         return super().has_permission(request, view)
 
 
