@@ -206,6 +206,9 @@ FETCH_CONNECT_TIMEOUT = float(env_int("FETCH_CONNECT_TIMEOUT", 5))
 FETCH_TOTAL_TIMEOUT = float(env_int("FETCH_TOTAL_TIMEOUT", 20))
 FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", 5 * 1024 * 1024)
 FETCH_MAX_REDIRECTS = env_int("FETCH_MAX_REDIRECTS", 5)
+# Exact "ip:port" endpoints exempt from the private-address guard (e.g. an internal archive
+# mirror); every other private address stays refused. Empty by default.
+FETCH_PRIVATE_ENDPOINT_ALLOWLIST = env_list("FETCH_PRIVATE_ENDPOINT_ALLOWLIST", [])
 
 # Public base URL used in oEmbed answers, JSON-LD and citations when no request is at hand.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

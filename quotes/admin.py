@@ -2,12 +2,27 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from quotes.dates import format_said_on
 from quotes.models import ApiToken, Citation, Quote, Speaker, Tag, Venue
 from quotes.permissions import can_publish, status_change_error
 from quotes.services import set_quotes_status, set_quotes_verification, stamp_quote_for_save
+from quotes.verification import verify_quote, verify_quotes
+
+
+@admin.display(description="Found passage")
+def found_passage(citation: Citation) -> str:
+    """The source's words around the match, the matched passage highlighted (all escaped)."""
+    if not citation or not citation.selector_exact:
+        return "—"
+    return format_html(
+        '<span class="found-passage">…{}<mark>{}</mark>{}…</span>',
+        citation.selector_prefix,
+        citation.selector_exact,
+        citation.selector_suffix,
+    )
 
 
 @admin.register(Speaker)
@@ -39,11 +54,14 @@ class CitationInline(admin.StackedInline):
     fields = [
         ("source", "role"),
         "locator",
-        ("selector_prefix", "selector_exact", "selector_suffix"),
         "note",
         ("match", "checked_at"),
+        "found_passage",
     ]
-    readonly_fields = ["match", "checked_at"]
+    # Filled in by automatic verification (quotes/verification.py), from the preserved copy.
+    readonly_fields = ["match", "checked_at", "found_passage"]
+
+    found_passage = staticmethod(found_passage)
 
 
 class QuoteAdminForm(forms.ModelForm):
@@ -168,7 +186,7 @@ class QuoteAdmin(SimpleHistoryAdmin):
             },
         ),
     ]
-    actions = ["publish", "send_to_review", "mark_disputed", "retract"]
+    actions = ["publish", "send_to_review", "mark_disputed", "retract", "verify_now"]
 
     @admin.display(description="Quote", ordering="text")
     def excerpt(self, obj: Quote) -> str:
@@ -188,6 +206,17 @@ class QuoteAdmin(SimpleHistoryAdmin):
             quote=obj, user=request.user, change_reason=form.cleaned_data.get("change_reason", "")
         )
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # The quote or its citations changed: look for it again in the preserved copies.
+        verify_quote(quote=form.instance)
+
+    @admin.action(description="Verify selected quotes against preserved copies", permissions=["change"])
+    def verify_now(self, request, queryset):
+        counts = verify_quotes(quotes=queryset)
+        summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing to verify"
+        self.message_user(request, f"Verification: {summary}.", messages.SUCCESS)
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -242,7 +271,21 @@ class CitationAdmin(SimpleHistoryAdmin):
     search_fields = ["quote__text", "source__url", "source__publisher"]
     autocomplete_fields = ["quote", "source"]
     list_select_related = ["quote__speaker", "source"]
-    readonly_fields = ["match", "checked_at", "checked_snapshot"]
+    readonly_fields = [
+        "match",
+        "checked_at",
+        "checked_snapshot",
+        "found_passage",
+        "selector_prefix",
+        "selector_exact",
+        "selector_suffix",
+    ]
+
+    found_passage = staticmethod(found_passage)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        verify_quote(quote=obj.quote)
 
 
 @admin.register(ApiToken)

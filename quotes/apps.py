@@ -15,3 +15,6 @@ class QuotesConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_ensure_search_structures, sender=self)
+        from quotes import provenance
+
+        provenance.connect()  # re-check citations when a source gets a new copy

@@ -11,7 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from archive.models import Snapshot, Source
+from archive.services import wayback_url
 from quotes.models import Citation, Quote, Speaker, Tag, Venue
+from quotes.verification import verify_quote
 
 ARTICLE_PATH = Path(__file__).resolve().parent / "fixtures" / "article-cuba-regime-change.txt"
 ARTICLE_URL = (
@@ -161,6 +163,8 @@ def load_demo() -> DemoResult:
             "size": len(body),
             "body": body,
             "text": article_text,
+            "requested_url": ARTICLE_URL,
+            "wayback_url": wayback_url(url=ARTICLE_URL, when=timezone.now()),
         },
     )
     result.count("snapshots", created)
@@ -195,6 +199,10 @@ def load_demo() -> DemoResult:
             quote=quote, source=source, defaults={"role": Citation.Role.SECONDARY}
         )
         result.count("citations", created)
+        # Found verbatim in the hand-made copy. One secondary report is not enough for
+        # `verified` (that takes a primary source or two publishers), so they stay unverified
+        # until, e.g., the Truth Social post itself is preserved and cited as primary.
+        verify_quote(quote=quote)
 
     user_model = get_user_model()
     if not user_model.objects.filter(username=DEMO_USERNAME).exists():

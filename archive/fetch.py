@@ -1,0 +1,226 @@
+"""A careful fetcher for preserving copies of sources.
+
+The archive fetches URLs that editors (or imports) typed in, so a URL is untrusted input: it may
+point at the machine itself, the office network or a cloud metadata service. Every hop of a
+redirect chain is therefore resolved first, each resolved address is checked, and the connection
+is made to the very address that was checked (never to the name again, which a hostile DNS
+server could answer differently the second time). Failures never raise: they come back as a
+`FetchResult` whose `failure_reason` a newsroom reader can understand.
+"""
+
+import http.client
+import ipaddress
+import socket
+import ssl
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+from django.conf import settings
+
+USER_AGENT = "VerbatimArchiveBot/1.0 (+preserving cited sources)"
+REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+CHUNK = 64 * 1024
+
+
+class FetchRefused(Exception):
+    """Raised inside this module only; turned into a failed FetchResult."""
+
+
+@dataclass
+class FetchResult:
+    """What happened when the archive asked for a URL: the body, or why there is none."""
+
+    requested_url: str
+    final_url: str = ""
+    status: int | None = None
+    content_type: str = ""
+    body: bytes = b""
+    failure_reason: str = ""
+    redirects: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failure_reason
+
+
+def address_refusal(address: str) -> str:
+    """Why an IP address must not be contacted, or "" when it is a public address."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    checks = [
+        ("is_unspecified", "an unspecified address"),
+        ("is_loopback", "a loopback address"),
+        ("is_link_local", "a link-local or cloud metadata address"),
+        ("is_multicast", "a multicast address"),
+        ("is_private", "a private network address"),
+        ("is_reserved", "a reserved address"),
+    ]
+    for attribute, label in checks:
+        if getattr(ip, attribute):
+            return label
+    if not ip.is_global:
+        return "a non-public address"
+    return ""
+
+
+def _private_allowed(host_ip: str, port: int) -> bool:
+    if settings.FETCH_ALLOW_PRIVATE_ADDRESSES:
+        return True
+    # Exact ip:port endpoints exempted from the guard (tests serve pages from 127.0.0.1 this way
+    # while still proving that a redirect elsewhere is refused). Empty in production.
+    allowed = getattr(settings, "FETCH_PRIVATE_ENDPOINT_ALLOWLIST", ())
+    return f"{host_ip}:{port}" in allowed
+
+
+def resolve_checked(host: str, port: int) -> str:
+    """Resolve `host` and return an address that may be contacted; refuse if any is off-limits."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise FetchRefused(f"could not resolve host {host!r} ({exc})") from exc
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if not addresses:
+        raise FetchRefused(f"host {host!r} has no address")
+    for address in addresses:
+        refusal = address_refusal(address)
+        if refusal and not _private_allowed(address, port):
+            raise FetchRefused(
+                f"refused: {host} resolves to {address}, {refusal} "
+                "(set FETCH_ALLOW_PRIVATE_ADDRESSES=true to allow)"
+            )
+    return addresses[0]
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Sends Host: <name> but connects to the address that was checked."""
+
+    def __init__(self, host, port, *, address, **kwargs):
+        super().__init__(host, port, **kwargs)
+        self._address = address
+
+    def connect(self):
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """TLS to the checked address, with the certificate verified for the host name."""
+
+    def __init__(self, host, port, *, address, **kwargs):
+        super().__init__(host, port, context=ssl.create_default_context(), **kwargs)
+        self._address = address
+
+    def connect(self):
+        raw = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(raw, server_hostname=self.host)
+
+
+def _check_url(url: str):
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise FetchRefused(f"refused: only http and https URLs are fetched, not {parts.scheme or 'none'!r}")
+    if not parts.hostname:
+        raise FetchRefused("refused: the URL has no host")
+    if parts.username or parts.password:
+        raise FetchRefused("refused: URLs with credentials are not fetched")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise FetchRefused(f"refused: bad port in URL ({exc})") from exc
+    return parts, port
+
+
+class _Deadline:
+    def __init__(self, total: float) -> None:
+        self.total = total
+        self.ends = time.monotonic() + total
+
+    def remaining(self) -> float:
+        left = self.ends - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"timed out: no complete answer within {self.total:g} s")
+        return left
+
+
+def _one_request(url: str, deadline: _Deadline, max_bytes: int):
+    parts, port = _check_url(url)
+    address = resolve_checked(parts.hostname, port)
+    connect_timeout = min(settings.FETCH_CONNECT_TIMEOUT, deadline.remaining())
+    connection_class = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
+    connection = connection_class(parts.hostname, port, address=address, timeout=connect_timeout)
+    try:
+        path = parts.path or "/"
+        if parts.query:
+            path += "?" + parts.query
+        try:
+            connection.connect()
+        except TimeoutError as exc:
+            raise TimeoutError(
+                f"timed out connecting to {parts.hostname} after {connect_timeout:g} s"
+            ) from exc
+        sock = connection.sock  # http.client drops its reference once the response is read
+        sock.settimeout(deadline.remaining())
+        connection.request(
+            "GET",
+            path,
+            headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity", "Accept": "*/*"},
+        )
+        response = connection.getresponse()
+        status = response.status
+        headers = response.headers
+        if status in REDIRECT_STATUSES:
+            return status, headers, b""
+        length = headers.get("Content-Length")
+        if length and length.isdigit() and int(length) > max_bytes:
+            raise FetchRefused(f"too large: {int(length)} bytes announced, the limit is {max_bytes}")
+        chunks, size = [], 0
+        while True:
+            sock.settimeout(deadline.remaining())
+            chunk = response.read1(CHUNK) if hasattr(response, "read1") else response.read(CHUNK)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > max_bytes:
+                raise FetchRefused(f"too large: more than {max_bytes} bytes")
+            chunks.append(chunk)
+        return status, headers, b"".join(chunks)
+    finally:
+        connection.close()
+
+
+def fetch_url(url: str) -> FetchResult:
+    """GET `url` safely, following redirects; never raises."""
+    result = FetchResult(requested_url=url)
+    deadline = _Deadline(settings.FETCH_TOTAL_TIMEOUT)
+    current = url
+    try:
+        for _hop in range(settings.FETCH_MAX_REDIRECTS + 1):
+            result.final_url = current
+            status, headers, body = _one_request(current, deadline, settings.FETCH_MAX_BYTES)
+            result.status = status
+            result.content_type = headers.get("Content-Type", "")[:255]
+            if status in REDIRECT_STATUSES:
+                location = headers.get("Location")
+                if not location:
+                    raise FetchRefused(f"HTTP {status} redirect without a Location")
+                current = urljoin(current, location.strip())
+                result.redirects.append(current)
+                continue
+            result.body = body
+            if not 200 <= status < 300:
+                result.failure_reason = f"HTTP {status}: the server did not return the page"
+            return result
+        result.failure_reason = f"too many redirects (more than {settings.FETCH_MAX_REDIRECTS})"
+    except FetchRefused as exc:
+        result.failure_reason = str(exc)
+    except TimeoutError as exc:
+        result.failure_reason = str(exc) if str(exc).startswith("timed out") else f"timed out ({exc})"
+    except ssl.SSLError as exc:
+        result.failure_reason = f"TLS error: {exc}"
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        result.failure_reason = f"network error: {exc.__class__.__name__}: {exc}"
+    if result.failure_reason:
+        result.body = b""
+    return result

@@ -1,0 +1,139 @@
+"""Writes to the evidence archive: preserved copies of sources, fetched or given by an editor."""
+
+import datetime
+import hashlib
+
+from django.conf import settings
+from django.db import transaction
+from django.dispatch import Signal
+from django.utils import timezone
+
+from archive.extract import extract_text, sniff_content_type
+from archive.fetch import fetch_url
+from archive.models import Snapshot, Source
+
+# Sent (inside the transaction) whenever a source gains a new successful copy, with
+# `snapshot=`. The quotes app listens to re-check the citations of that source: the archive
+# must not know about quotes, so this is the one way the news travels upward.
+snapshot_added = Signal()
+
+REASON_MAX = 500
+
+
+def wayback_url(*, url: str, when: datetime.datetime) -> str:
+    return f"https://web.archive.org/web/{when.astimezone(datetime.UTC):%Y%m%d%H%M%S}/{url}"
+
+
+def latest_successful_snapshot(*, source: Source) -> Snapshot | None:
+    """The newest copy that holds text: the one quotes are checked against."""
+    return (
+        Snapshot.objects.filter(source=source, failure_reason="")
+        .exclude(text="")
+        .order_by("-fetched_at", "-id")
+        .first()
+    )
+
+
+def _unchanged(source: Source, digest: str) -> Snapshot | None:
+    latest = Snapshot.objects.filter(source=source, failure_reason="").order_by("-fetched_at", "-id").first()
+    return latest if latest is not None and latest.sha256 == digest else None
+
+
+@transaction.atomic
+def snapshot_source(*, source: Source) -> Snapshot:
+    """Fetch a fresh copy of `source`.
+
+    Returns the new snapshot; when the page has not changed since the latest successful copy,
+    returns that copy instead with `snapshot.unchanged = True` and stores nothing. A failure is
+    stored as a snapshot with its reason (so the attempt is visible to editors).
+    """
+    fetched_at = timezone.now()
+    result = fetch_url(source.url)
+    snapshot = Snapshot(
+        source=source,
+        method=Snapshot.Method.FETCHED,
+        fetched_at=fetched_at,
+        requested_url=source.url[:2000],
+        final_url=(result.final_url or source.url)[:2000],
+        http_status=result.status,
+        content_type=result.content_type[:255],
+        wayback_url=wayback_url(url=source.url, when=fetched_at)[:2100],
+    )
+    if not result.ok:
+        snapshot.failure_reason = result.failure_reason[:REASON_MAX]
+        snapshot.save()
+        snapshot.unchanged = False
+        return snapshot
+    snapshot.sha256 = hashlib.sha256(result.body).hexdigest()
+    previous = _unchanged(source, snapshot.sha256)
+    if previous is not None:
+        previous.unchanged = True
+        return previous
+    extraction = extract_text(result.body, result.content_type)
+    snapshot.size = len(result.body)
+    snapshot.body = result.body
+    snapshot.text = extraction.text
+    snapshot.failure_reason = extraction.failure_reason[:REASON_MAX]
+    snapshot.save()
+    snapshot.unchanged = False
+    if snapshot.succeeded:
+        snapshot_added.send(sender=Snapshot, snapshot=snapshot)
+    return snapshot
+
+
+@transaction.atomic
+def add_manual_copy(*, source: Source, text: str | None = None, file=None, user=None) -> Snapshot:
+    """Keep a copy an editor gives by hand: pasted text, or an uploaded HTML, PDF or text file.
+
+    For offline material such as transcripts. An identical copy to the latest one is not stored
+    twice (the existing snapshot is returned with `unchanged = True`).
+    """
+    if file is not None:
+        body = file.read(settings.FETCH_MAX_BYTES + 1)
+        if len(body) > settings.FETCH_MAX_BYTES:
+            raise ValueError(f"The file is larger than {settings.FETCH_MAX_BYTES} bytes.")
+        declared = getattr(file, "content_type", "") or ""
+        content_type = declared if declared not in ("", "application/octet-stream") else ""
+        content_type = content_type or sniff_content_type(body, getattr(file, "name", "") or "")
+    elif text and text.strip():
+        body = text.encode("utf-8")
+        content_type = "text/plain; charset=utf-8"
+    else:
+        raise ValueError("Paste the text of the source or upload a file.")
+    digest = hashlib.sha256(body).hexdigest()
+    previous = _unchanged(source, digest)
+    if previous is not None:
+        previous.unchanged = True
+        return previous
+    extraction = extract_text(body, content_type)
+    now = timezone.now()
+    snapshot = Snapshot.objects.create(
+        source=source,
+        method=Snapshot.Method.MANUAL,
+        fetched_at=now,
+        requested_url=source.url[:2000],
+        content_type=content_type[:255],
+        sha256=digest,
+        size=len(body),
+        body=body,
+        text=extraction.text,
+        failure_reason=extraction.failure_reason[:REASON_MAX],
+        wayback_url=wayback_url(url=source.url, when=now)[:2100],
+        created_by=user if user is not None and user.is_authenticated else None,
+    )
+    snapshot.unchanged = False
+    if snapshot.succeeded:
+        snapshot_added.send(sender=Snapshot, snapshot=snapshot)
+    return snapshot
+
+
+def stale_sources(*, stale_days: int | None = None, source_id: int | None = None):
+    """Sources due a fresh copy: none yet, or none successful within `stale_days` days."""
+    sources = Source.objects.all().order_by("id")
+    if source_id is not None:
+        return sources.filter(pk=source_id)
+    if stale_days is None:
+        return sources
+    cutoff = timezone.now() - datetime.timedelta(days=stale_days)
+    fresh = Snapshot.objects.filter(failure_reason="", fetched_at__gte=cutoff).values("source_id")
+    return sources.exclude(pk__in=fresh)
