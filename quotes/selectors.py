@@ -32,6 +32,8 @@ class QuoteSelection:
     queryset: QuerySet
     ordering: str
     search: SearchQuery
+    #: The same filters without the search: what ranking starts from (it applies the search itself).
+    unsearched: QuerySet
 
 
 def select_quotes(params, *, user=None) -> QuoteSelection:
@@ -43,8 +45,17 @@ def select_quotes(params, *, user=None) -> QuoteSelection:
     filterset = QuoteFilterSet(data=params, queryset=public_quotes())
     if not filterset.is_valid():
         raise translate_validation(filterset.errors)
+    others = {
+        name: value for name, value in filterset.form.cleaned_data.items() if name not in ("q", "ordering")
+    }
+    unsearched = filterset.queryset
+    for name, value in others.items():
+        unsearched = filterset.filters[name].filter(unsearched, value)
     return QuoteSelection(
-        queryset=filterset.qs, ordering=filterset.ordering_key, search=filterset.search_query
+        queryset=filterset.qs,
+        ordering=filterset.ordering_key,
+        search=filterset.search_query,
+        unsearched=unsearched,
     )
 
 

@@ -145,7 +145,9 @@ def _keyset_page(selection: QuoteSelection, position: dict | None, size: int) ->
 
 def _relevance_page(selection: QuoteSelection, position: dict | None, size: int) -> QuotePage:
     queryset = selection.queryset
-    scored = get_search_backend(queryset.db).ranked(queryset, selection.search, limit=RELEVANCE_CANDIDATES)
+    scored = get_search_backend(queryset.db).ranked(
+        selection.unsearched, selection.search, limit=RELEVANCE_CANDIDATES
+    )
     scored.sort(key=lambda item: (-item[1], -item[0]))
     ranked = [{"p": 1, "s": score, "i": pk} for pk, score in scored]
     has_older = len(scored) == RELEVANCE_CANDIDATES
@@ -190,9 +192,9 @@ def _relevance_page(selection: QuoteSelection, position: dict | None, size: int)
         has_next, has_previous = True, len(entries) > size
         entries = entries[-size:]
 
-    by_id = {
-        row["id"]: row for row in queryset.filter(id__in=[e["i"] for e in entries]).values(*QUOTE_COLUMNS)
-    }
+    # The entries are known matches: fetch them without re-running the search.
+    page = selection.unsearched.filter(id__in=[e["i"] for e in entries])
+    by_id = {row["id"]: row for row in page.values(*QUOTE_COLUMNS)}
     entries = [e for e in entries if e["i"] in by_id]
 
     def cursor(entry: dict, direction: str) -> str:

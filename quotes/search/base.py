@@ -7,8 +7,8 @@ class SearchBackend:
     """What every vendor's search offers. Subclasses implement the SQL.
 
     `matching()` narrows a quote queryset to the quotes that satisfy a parsed query;
-    `ranked()` takes such an already matched queryset and scores its most recent `limit` rows
-    (highest id first), so that ranking work stays bounded however common the words are.
+    `ranked()` finds the most recent `limit` matches among a (filtered, not yet searched)
+    queryset and scores only those, so that ranking work stays bounded however common the words.
     """
 
     def __init__(self, using: str = "default") -> None:
@@ -25,5 +25,5 @@ class SearchBackend:
 
     def ranked(self, queryset: QuerySet, query: SearchQuery, *, limit: int) -> list[tuple[int, float]]:
         """(id, score) of the `limit` most recent matches; a higher score is more relevant."""
-        rows = queryset.order_by("-id").values_list("id", flat=True)[:limit]
+        rows = self.matching(queryset, query).order_by("-id").values_list("id", flat=True)[:limit]
         return [(pk, 0.0) for pk in rows]

@@ -58,5 +58,10 @@ class PostgresSearchBackend(SearchBackend):
         # rows that survive the LIMIT, so a word found in 3% of a million quotes costs n ranks.
         tsquery, params = tsquery_sql(query)
         rank = RawSQL(RANK_SQL.format(tsquery=tsquery), params, output_field=FloatField())  # noqa: S611
-        rows = queryset.annotate(search_rank=rank).order_by("-id").values_list("id", "search_rank")[:limit]
+        rows = (
+            self.matching(queryset, query)
+            .annotate(search_rank=rank)
+            .order_by("-id")
+            .values_list("id", "search_rank")[:limit]
+        )
         return list(rows)

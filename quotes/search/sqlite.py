@@ -1,5 +1,5 @@
 from django.db import connections
-from django.db.models import FloatField, QuerySet
+from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
 from quotes.search.base import SearchBackend
@@ -38,8 +38,12 @@ def fts5_match(query: SearchQuery) -> str:
 
 
 MATCH_IDS = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
-RANK_SQL = (
-    f"(SELECT -bm25({FTS_TABLE}) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND rowid = quotes_quote.id)"
+# Driven by the FTS table in descending rowid order (which FTS5 streams), each row checked
+# against the filtered quotes by primary key, stopping at the limit: bm25 is computed only for
+# the rows returned. (Asking FTS5 for the score of given rowids re-runs the query for each.)
+RANKED_SQL = (
+    f"SELECT {FTS_TABLE}.rowid, -bm25({FTS_TABLE}) FROM {FTS_TABLE} "
+    f"WHERE {FTS_TABLE} MATCH %s AND EXISTS ({{quotes}}) ORDER BY {FTS_TABLE}.rowid DESC LIMIT %s"
 )
 
 
@@ -57,12 +61,13 @@ class SQLiteSearchBackend(SearchBackend):
     def ranked(self, queryset: QuerySet, query: SearchQuery, *, limit: int) -> list[tuple[int, float]]:
         if not query.groups:
             return super().ranked(queryset, query, limit=limit)
-        rows = (
-            queryset.annotate(search_rank=RawSQL(RANK_SQL, [fts5_match(query)], output_field=FloatField()))  # noqa: S611 (parameters are bound)
-            .order_by("-id")
-            .values_list("id", "search_rank")[:limit]
-        )
-        return list(rows)
+        if query.excluded:
+            queryset = self.matching(queryset, SearchQuery(excluded=query.excluded))
+        same_row = queryset.filter(id=RawSQL(f"{FTS_TABLE}.rowid", [])).order_by().values("id")  # noqa: S611
+        quotes_sql, quotes_params = same_row.query.sql_with_params()
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(RANKED_SQL.format(quotes=quotes_sql), [fts5_match(query), *quotes_params, limit])
+            return [(pk, float(score)) for pk, score in cursor.fetchall()]
 
     def install(self) -> None:
         with connections[self.using].cursor() as cursor:

@@ -32,7 +32,7 @@ class SearchBehaviour:
 
     def ranked(self, raw: str, *, limit: int) -> list[tuple[int, float]]:
         backend, query = get_search_backend(), parse_query(raw)
-        return backend.ranked(backend.matching(public_quotes(), query), query, limit=limit)
+        return backend.ranked(public_quotes(), query, limit=limit)
 
     def test_all_words_must_match(self):
         assert self.search("regime cuba") == {self.regime.id, self.change.id}
