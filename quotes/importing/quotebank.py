@@ -7,6 +7,7 @@ A line looks like: {"quoteID": "2015-08-31-000271", "quotation": "...", "speaker
 
 from archive.urlnorm import url_host
 from quotes.importing.records import (
+    PLAIN_HTTP_URL,
     CitationRef,
     QuoteRecord,
     Rejected,
@@ -17,9 +18,19 @@ from quotes.importing.records import (
     clean_text,
     clean_url,
     max_length,
+    quotebank_speaker,
     speaker_ref,
 )
 from quotes.models import Quote
+
+
+def publisher_for(url: str) -> str:
+    """The host, without www., as Quotebank gives no publisher name."""
+    plain = PLAIN_HTTP_URL.match(url)
+    if plain:
+        host = plain["host"].lower()
+        return (host[4:] if host.startswith("www.") else host)[:255]
+    return url_host(url)[:255]
 
 
 def quotebank_record(line: int, raw: dict, *, status: str | None) -> QuoteRecord:
@@ -30,7 +41,11 @@ def quotebank_record(line: int, raw: dict, *, status: str | None) -> QuoteRecord
     qids = raw.get("qids") or []
     if not isinstance(qids, list):
         raise Rejected("qids must be a list")
-    speaker = speaker_ref(name=name, qid=qids[0] if qids else None)
+    qid = qids[0] if qids else None
+    if isinstance(name, str) and (qid is None or isinstance(qid, str)):
+        speaker = quotebank_speaker(name, qid)
+    else:
+        speaker = speaker_ref(name=name, qid=qid)
 
     said_on = clean_date(raw.get("date"), "date")
     probability = None
@@ -49,7 +64,7 @@ def quotebank_record(line: int, raw: dict, *, status: str | None) -> QuoteRecord
         url = clean_url(value, "urls")
         if url and url not in seen:
             seen.add(url)
-            citations.append(CitationRef(source=SourceRef(url=url, publisher=url_host(url)[:255])))
+            citations.append(CitationRef(source=SourceRef(url=url, publisher=publisher_for(url))))
 
     return QuoteRecord(
         line=line,

@@ -1,5 +1,8 @@
 """The import run: read, check, write in atomic batches, report."""
 
+import contextlib
+import queue
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,6 +14,7 @@ from quotes.importing.readers import READERS, InputFile, Undecodable, guess_form
 from quotes.importing.records import Rejected
 from quotes.importing.rejects import RejectFile
 from quotes.importing.representation import representation_record, unflatten_csv_row
+from quotes.importing.search_index import search_index_deferred
 from quotes.importing.writer import BatchWriter
 from quotes.models import Quote
 
@@ -29,6 +33,7 @@ class ImportSummary:
     dry_run: bool = False
     reject_path: str | None = None
     reasons: dict[str, int] = field(default_factory=dict)
+    search_index_rebuilt: bool = False
 
     @property
     def rate(self) -> float:
@@ -40,6 +45,7 @@ class ImportSummary:
             f"{prefix}read {self.read:,}, created {self.created:,}, matched {self.matched:,}, "
             f"rejected {self.rejected:,}, citations added {self.citations_added:,} "
             f"in {self.seconds:.1f} s ({self.rate:,.0f} records/s)"
+            + (", search index rebuilt" if self.search_index_rebuilt else "")
         )
 
 
@@ -61,6 +67,7 @@ def import_quotes(
     dry_run: bool = False,
     reject_path: str,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    defer_search_index: bool = False,
     progress: Callable[[ImportSummary, int], None] | None = None,
 ) -> ImportSummary:
     """Import a file; each batch commits on its own, so a re-run after an interruption finishes the job.
@@ -68,6 +75,8 @@ def import_quotes(
     `status` (draft or published) overrides the records' own; without it a record keeps the status it
     carries (CSV/NDJSON exports do) or becomes a draft. A dry run writes nothing: the whole run happens
     in one transaction that is rolled back, so its counts are exactly those of a real run.
+    `defer_search_index` rebuilds the search index once at the end instead of row by row
+    (see quotes/importing/search_index.py).
     """
     started = time.monotonic()
     source = InputFile(path)
@@ -82,7 +91,9 @@ def import_quotes(
                 _run(rows, summary, rejects, writer, status, batch_size, progress, source)
                 transaction.set_rollback(True)
         else:
-            _run(rows, summary, rejects, writer, status, batch_size, progress, source)
+            writer.relax_commit_durability()
+            with search_index_deferred(defer_search_index) as summary.search_index_rebuilt:
+                _run(rows, summary, rejects, writer, status, batch_size, progress, source)
     finally:
         rejects.close()
         source.close()
@@ -92,25 +103,55 @@ def import_quotes(
     return summary
 
 
+_DONE = object()
+
+
 def _run(rows, summary, rejects, writer, status, batch_size, progress, source) -> None:
-    batch = []
-    for line, raw in rows:
-        summary.read += 1
+    """Reading and checking run in a thread beside the writer, so that Python prepares the next
+    batch while the database stores the last one (the GIL is released while waiting on it)."""
+    batches: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def produce():
         try:
-            batch.append(to_record(summary.format, line, raw, status=status))
-        except Rejected as error:
-            reason = str(error)
-            rejects.add(line, reason, raw)
-            key = reason.split(" '")[0]
-            summary.reasons[key] = summary.reasons.get(key, 0) + 1
-        if len(batch) >= batch_size:
-            _write(batch, summary, writer)
             batch = []
+            for line, raw in rows:
+                if stop.is_set():
+                    return
+                summary.read += 1
+                try:
+                    batch.append(to_record(summary.format, line, raw, status=status))
+                except Rejected as error:
+                    reason = str(error)
+                    rejects.add(line, reason, raw)
+                    key = reason.split(" '")[0]
+                    summary.reasons[key] = summary.reasons.get(key, 0) + 1
+                if len(batch) >= batch_size:
+                    batches.put((batch, source.position()))
+                    batch = []
+            batches.put((batch, source.position()))
+            batches.put((_DONE, None))
+        except BaseException as error:  # handed to the writer's thread, which re-raises it
+            batches.put((error, None))
+
+    reader = threading.Thread(target=produce, name="import-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            batch, position = batches.get()
+            if batch is _DONE:
+                break
+            if isinstance(batch, BaseException):
+                raise batch
+            _write(batch, summary, writer)
             if progress:
-                progress(summary, source.position())
-    _write(batch, summary, writer)
-    if progress:
-        progress(summary, source.position())
+                progress(summary, position)
+    finally:
+        stop.set()
+        while reader.is_alive():  # let a reader blocked on a full queue finish
+            with contextlib.suppress(queue.Empty):
+                batches.get(timeout=0.1)
+        reader.join()
 
 
 def _write(batch, summary, writer) -> None:

@@ -209,3 +209,15 @@ def test_an_unknown_extension_needs_a_format(tmp_path):
     path.write_text("hello\n")
     with pytest.raises(CommandError, match="--format"):
         call_command("import_quotes", str(path), stdout=io.StringIO())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rebuilding_the_search_index_at_the_end_leaves_quotes_searchable(tmp_path):
+    from quotes.selectors import select_quotes
+
+    run_import(
+        write_sample(tmp_path / "quotes.json"), tmp_path, "--search-index", "rebuild", "--status", "published"
+    )
+
+    found = select_quotes({"q": '"issue number 17"'}).queryset
+    assert [quote.external_id for quote in found] == ["2015-08-18-000017"]

@@ -28,6 +28,12 @@ class Command(BaseCommand):
             help="Where rejected rows go (NDJSON, or CSV if it ends in .csv). Default: FILE.rejects.ndjson.",
         )
         parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
+        parser.add_argument(
+            "--search-index",
+            choices=["keep", "rebuild"],
+            default="keep",
+            help="rebuild: drop the search index during the import and build it once at the end.",
+        )
 
     def handle(self, *args, **options):
         path = options["file"]
@@ -44,6 +50,7 @@ class Command(BaseCommand):
                 dry_run=options["dry_run"],
                 reject_path=reject_path,
                 batch_size=options["batch_size"],
+                defer_search_index=options["search_index"] == "rebuild",
                 progress=self._progress_reporter(path),
             )
         except UnknownFormat as error:
