@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from config.health import healthz, readyz
 from quotes.api.citing import QuoteCiteView, QuoteCorrectionsView
 from quotes.api.export import QuoteExportView
+from quotes.api.lookup import QuoteLookupView
 from quotes.web import views as web_views
 
 admin.site.site_header = "Verbatim editors"
@@ -24,6 +25,8 @@ urlpatterns = [
     # Before the api/v1/ include: these two are standalone views (quotes/api/citing.py).
     path("api/v1/quotes/<int:pk>/cite/", QuoteCiteView.as_view(), name="quote-cite"),
     path("api/v1/quotes/<int:pk>/corrections/", QuoteCorrectionsView.as_view(), name="quote-corrections"),
+    # "Who said this?" (issue 5, quotes/api/lookup.py): before the api/v1/ include.
+    path("api/v1/lookup/", QuoteLookupView.as_view(), name="quote-lookup"),
     # The researchers' API (issue 3): after the specific api/v1/ routes above.
     path("api/v1/", include("quotes.api.urls")),
     path("api/v1/", include("archive.api.urls")),

@@ -5,6 +5,7 @@ on every public surface (API, search, export, oEmbed, embed, permalink, speaker 
 
 import json
 import re
+from urllib.parse import quote_plus
 
 import pytest
 from django.core.cache import cache
@@ -52,15 +53,23 @@ def schema_operations(client) -> list[tuple[str, str]]:
         for method, operation in ops.items():
             if method not in ALL_METHODS:
                 continue
-            # Required query parameters get their first documented value (e.g. cite's style).
+            # Required query parameters get their first documented value (e.g. cite's style,
+            # lookup's example fragment).
             required = {
-                param["name"]: param["schema"].get("enum", ["x"])[0]
+                param["name"]: quote_plus(documented_value(param))
                 for param in operation.get("parameters", [])
                 if param.get("required") and param["in"] == "query"
             }
             query = "?" + "&".join(f"{name}={value}" for name, value in required.items()) if required else ""
             operations.append((path + query, method))
     return operations
+
+
+def documented_value(param: dict) -> str:
+    if "enum" in param["schema"]:
+        return param["schema"]["enum"][0]
+    examples = list(param.get("examples", {}).values())
+    return examples[0]["value"] if examples else "x"
 
 
 def resource_of(path: str) -> str:
@@ -70,6 +79,8 @@ def resource_of(path: str) -> str:
 def fresh_object_path(path: str) -> str:
     """The path with its {id}/{slug} filled by a new published object nobody else touches."""
     resource = resource_of(path)
+    if "{" not in path:
+        return path
     if resource == "quotes":
         value = make_quote().pk
     elif resource == "speakers":

@@ -6,6 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import override_settings
+from django.urls import reverse
 
 from archive.models import Snapshot
 from archive.services import add_manual_copy, snapshot_source
@@ -186,3 +187,39 @@ def test_snapshot_sources_command(site, capsys):
     call_command("snapshot_sources", "--source", str(fresh.pk))
     assert "0 new, 1 unchanged, 0 failed" in capsys.readouterr().out
     assert broken.snapshots.count() == 2 and fresh.snapshots.count() == 1
+
+
+@open_guard
+def test_admin_action_fetches_a_copy_and_rechecks_citations(site, client, superuser):
+    from quotes.models import Quote
+    from tests.factories import cite, make_quote
+
+    source = make_source(site.serve("/politics/budget", ARTICLE_HTML))
+    quote = make_quote("We will not balance the books on the backs of nurses")
+    cite(quote, source, role="primary")
+    client.force_login(superuser)
+    response = client.post(
+        reverse("admin:archive_source_changelist"),
+        {"action": "fetch_copy_now", "_selected_action": [source.pk]},
+        follow=True,
+    )
+    assert "new copy preserved" in response.content.decode()
+    assert source.snapshots.get().succeeded
+    assert quote.citations.get().match == "verbatim"
+    assert Quote.objects.get(pk=quote.pk).verification == "verified"
+
+
+def test_admin_manual_copy_form(client, superuser):
+    source = make_source()
+    client.force_login(superuser)
+    add_url = reverse("admin:archive_snapshot_add")
+    response = client.post(add_url, {"source": source.pk, "text": ""})
+    assert "Paste the text of the source or upload a file." in response.content.decode()
+    upload = SimpleUploadedFile("page.html", ARTICLE_HTML.encode(), "text/html")
+    response = client.post(add_url, {"source": source.pk, "text": "", "file": upload})
+    assert response.status_code == 302
+    snapshot = source.snapshots.get()
+    assert snapshot.method == "manual" and snapshot.created_by == superuser
+    assert "backs of nurses" in snapshot.text
+    page = client.get(reverse("admin:archive_snapshot_change", args=[snapshot.pk])).content.decode()
+    assert "backs of nurses" in page
