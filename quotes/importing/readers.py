@@ -96,6 +96,8 @@ def guess_format(source: InputFile, given: str | None) -> tuple[str, str | None]
         record = orjson.loads(first)
     except orjson.JSONDecodeError:
         return "json", first  # an object spread over several lines: {"results": [...]}
+    if isinstance(record, dict) and isinstance(record.get("results"), list):
+        return "json", first  # an API page on one line
     return ("quotebank" if isinstance(record, dict) and "quoteID" in record else "ndjson"), first
 
 
