@@ -108,6 +108,8 @@ class QuoteRecord:
     citations: list[CitationRef] = field(default_factory=list)
     attribution_probability: float | None = None
     external_id: str = ""
+    # (text_normalized, text_hash, search_text, [(normalized_url, url_hash) per citation]), set by prepare()
+    derived: tuple | None = None
 
 
 # --- Checks shared by every format ----------------------------------------------------------------

@@ -15,7 +15,7 @@ from quotes.importing.records import Rejected
 from quotes.importing.rejects import RejectFile
 from quotes.importing.representation import representation_record, unflatten_csv_row
 from quotes.importing.search_index import search_index_deferred
-from quotes.importing.writer import BatchWriter
+from quotes.importing.writer import BatchWriter, prepare
 from quotes.models import Quote
 
 DEFAULT_BATCH_SIZE = 5_000
@@ -120,7 +120,7 @@ def _run(rows, summary, rejects, writer, status, batch_size, progress, source) -
                     return
                 summary.read += 1
                 try:
-                    batch.append(to_record(summary.format, line, raw, status=status))
+                    batch.append(prepare(to_record(summary.format, line, raw, status=status)))
                 except Rejected as error:
                     reason = str(error)
                     rejects.add(line, reason, raw)

@@ -43,6 +43,26 @@ def fast_url_host(url: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
+def url_key(url: str) -> tuple[str, str]:
+    normalized = fast_normalize_url(url)
+    return normalized, hashlib.sha256(normalized.encode()).hexdigest()
+
+
+def prepare(record: QuoteRecord) -> QuoteRecord:
+    """The derived values `save()` would compute: normalized text, its hash, the search form, and
+    each citation's normalized URL and hash. Done by the reading thread while the writer waits on
+    the database (see service._run); the writer calls it again only for records that skipped it."""
+    if record.derived is None:
+        normalized = normalize_text(record.text)
+        record.derived = (
+            normalized,
+            hashlib.sha256(normalized.encode()).hexdigest(),
+            search_form(record.text),
+            [url_key(c.source.url) for c in record.citations],
+        )
+    return record
+
+
 @dataclass
 class BatchResult:
     created: int = 0
@@ -156,7 +176,12 @@ class BatchWriter:
         result = BatchResult()
         if not records:
             return result
-        self._normalized: dict[str, tuple[str, str]] = {}
+        self._normalized: dict[str, tuple[str, str]] = {
+            c.source.url: key
+            for r in records
+            if r.derived
+            for c, key in zip(r.citations, r.derived[3], strict=True)
+        }
         self._resolve_speakers([r.speaker for r in records] + [s for r in records for s in r.about])
         self._resolve_venues({r.venue for r in records if r.venue})
         self._resolve_tags({slug: name for r in records for slug, name in r.tags})
@@ -182,8 +207,8 @@ class BatchWriter:
         now = self.connection.ops.adapt_datetimefield_value(timezone.now())
         rows, keys = {}, []
         for record in records:
-            normalized = normalize_text(record.text)
-            key = (self.speaker_ids[record.speaker.key], hashlib.sha256(normalized.encode()).hexdigest())
+            prepare(record)
+            key = (self.speaker_ids[record.speaker.key], record.derived[1])
             keys.append(key)
             if key in rows:
                 continue
@@ -191,9 +216,9 @@ class BatchWriter:
             rows[key] = build(
                 {
                     "text": record.text,
-                    "text_normalized": normalized,
+                    "text_normalized": record.derived[0],
                     "text_hash": key[1],
-                    "search_text": search_form(record.text),
+                    "search_text": record.derived[2],
                     "speaker_id": key[0],
                     "speaker_role": record.speaker_role,
                     "said_on": record.said_on,
@@ -231,8 +256,7 @@ class BatchWriter:
     def _url_hash(self, url: str) -> tuple[str, str]:
         known = self._normalized.get(url)
         if known is None:
-            normalized = fast_normalize_url(url)
-            known = self._normalized[url] = (normalized, hashlib.sha256(normalized.encode()).hexdigest())
+            known = self._normalized[url] = url_key(url)
         return known
 
     def _write_sources(self, cursor, records) -> dict[str, int]:
