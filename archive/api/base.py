@@ -69,8 +69,9 @@ def json_response(request, data, *, etag_prefix: str = "", last_modified=None, s
     return response
 
 
-class NoCountPageNumberPagination(pagination.PageNumberPagination):
-    """Ordinary numbered pages, `page_size` up to 200, answered as {"next", "previous", "results"}."""
+class NumberedPagination(pagination.PageNumberPagination):
+    """Ordinary numbered pages (`page`, `page_size` up to 200) for the small tables, answered as
+    {"next", "previous", "results"}: the count is used for the links but not returned."""
 
     page_size = 20
     page_size_query_param = "page_size"
@@ -105,7 +106,7 @@ class NoCountPageNumberPagination(pagination.PageNumberPagination):
 class ApiViewSetMixin:
     """Lists and details answered with ETag/Last-Modified, 304s and public Cache-Control."""
 
-    pagination_class = NoCountPageNumberPagination
+    pagination_class = NumberedPagination
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
