@@ -114,20 +114,21 @@ class ApiViewSetMixin:
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        if (
-            isinstance(response, Response)
-            and request.method in ("GET", "HEAD")
-            and response.status_code == 200
-        ):
-            # Render now so the ETag can be derived from the bytes the client receives.
-            response.render()
-            etag = response.get("ETag") or content_etag(response.content)
-            not_modified = get_conditional_response(request, etag=etag)
-            if not_modified is not None:
-                not_modified["Cache-Control"] = cache_control(request)
-                return not_modified
-            response["ETag"] = etag
-            response.setdefault("Cache-Control", cache_control(request))
+        if not isinstance(response, Response) or response.status_code not in (200, 201):
+            return response
+        # Render now so the ETag can be derived from the bytes the client receives; a write's
+        # answer carries the new ETag too, ready for the next If-Match.
+        response.render()
+        etag = response.get("ETag") or content_etag(response.content)
+        response["ETag"] = etag
+        if request.method not in ("GET", "HEAD"):
+            response["Cache-Control"] = "no-store"
+            return response
+        not_modified = get_conditional_response(request, etag=etag)
+        if not_modified is not None:
+            not_modified["Cache-Control"] = cache_control(request)
+            return not_modified
+        response.setdefault("Cache-Control", cache_control(request))
         return response
 
 

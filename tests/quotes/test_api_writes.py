@@ -186,6 +186,7 @@ def test_speakers_venues_citations_are_writable_by_editors(editor, speaker):
     )
     assert created.status_code == 201 and created.json()["aliases"] == ["B."]
     etag = client.get("/api/v1/speakers/bo/")["ETag"]
+    assert created["ETag"] == etag
     assert (
         client.patch(
             "/api/v1/speakers/bo/", {"name": "Bob"}, content_type="application/json", HTTP_IF_MATCH=etag
