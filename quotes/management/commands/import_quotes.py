@@ -1,3 +1,4 @@
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -69,12 +70,22 @@ class Command(BaseCommand):
             from tqdm import tqdm
 
             self._bar = tqdm(
-                total=Path(path).stat().st_size, unit="B", unit_scale=True, file=sys.stderr, desc="import"
+                total=Path(path).stat().st_size,
+                unit="B",
+                unit_scale=True,
+                file=sys.stderr,
+                desc="import",
+                # A terminal that reports no size (some ptys) would otherwise hide the bar.
+                ncols=shutil.get_terminal_size().columns,
+                nrows=shutil.get_terminal_size().lines,
             )
 
             def update(summary, position):
                 self._bar.update(position - self._bar.n)
-                self._bar.set_postfix(records=f"{summary.read:,}", refresh=False)
+                elapsed = max(self._bar.format_dict["elapsed"], 1e-6)
+                self._bar.set_postfix_str(
+                    f"{summary.read:,} records, {summary.read / elapsed:,.0f}/s", refresh=False
+                )
 
             return update
         last = [time.monotonic()]
