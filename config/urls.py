@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView
 
 from config.health import healthz, readyz
 from quotes.api.citing import QuoteCiteView, QuoteCorrectionsView
+from quotes.api.docs import api_docs
 from quotes.api.export import QuoteExportView
 from quotes.api.lookup import QuoteLookupView
 from quotes.web import views as web_views
@@ -31,7 +32,7 @@ urlpatterns = [
     path("api/v1/", include("quotes.api.urls")),
     path("api/v1/", include("archive.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", api_docs, name="api-docs"),
 ]
 
 handler404 = "archive.api.errors.not_found"
