@@ -20,6 +20,7 @@ import os
 import re
 import sqlite3
 import threading
+import unicodedata
 from urllib.parse import parse_qs, quote, urlencode
 
 import orjson
@@ -79,8 +80,8 @@ def in_list(ids: list[int]) -> tuple[str, list]:
 def iso(value) -> str | None:
     if value is None:
         return None
-    if isinstance(value, str):  # sqlite3 returns text
-        return value.replace(" ", "T", 1)
+    if isinstance(value, str):  # sqlite3 returns text; Django stores aware datetimes in UTC
+        return value.replace(" ", "T", 1) + ("+00:00" if len(value) > 10 else "")
     return value.isoformat()
 
 
@@ -304,74 +305,78 @@ def quote_detail(pk: int, base: str):
     return "200 OK", quote_documents(rows, base)[0], None
 
 
-def lookup(params: dict, base: str):
-    text = params.get("text", "")
-    folded = " ".join(_TOKEN.findall(text.lower()))
-    if IS_SQLITE:
-        from rapidfuzz import fuzz
+def search_form(text: str) -> str:
+    """Case-folded, accent-free, whitespace collapsed: the form the archive indexes."""
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
 
-        words = [w for w in folded.split() if len(w) > 2]
-        if not words:
-            return "200 OK", {"results": []}, None
-        expression = " OR ".join(f'"{w}"' for w in words)
-        candidates = fetch(
-            "SELECT q.id, q.search_text FROM quotes_quote_fts f JOIN quotes_quote q ON q.id = f.rowid "
-            f"WHERE quotes_quote_fts MATCH ? AND q.status = {PUBLISHED} ORDER BY f.rank LIMIT 200",
-            [expression],
-        )
-        scored = sorted(
-            ((fuzz.partial_ratio(folded, row[1]) / 100, row[0]) for row in candidates), reverse=True
-        )[:LOOKUP_LIMIT]
-    else:
-        scored = [
-            (row[1], row[0])
-            for row in fetch(
+
+def fuzzy_score(fragment: str, text: str) -> float:
+    from rapidfuzz import fuzz
+
+    return max(fuzz.partial_ratio(fragment, text), 0.9 * fuzz.token_set_ratio(fragment, text)) / 100
+
+
+def lookup_hits(fragment: str) -> list[tuple[int, float]]:
+    """(id, score), best first: pg_trgm word_similarity, or FTS5 candidates re-ranked (as the API)."""
+    if not IS_SQLITE:
+        conn = connection()
+        with conn.transaction():
+            conn.execute("SELECT set_config('pg_trgm.word_similarity_threshold', '0.5', true)")
+            rows = conn.execute(
                 "SELECT q.id, word_similarity(%s, q.search_text) AS score FROM quotes_quote q "
-                f"WHERE %s <%% q.search_text AND q.status = {PUBLISHED} ORDER BY score DESC LIMIT %s",
-                [folded, folded, LOOKUP_LIMIT],
-            )
-        ]
-    if not scored:
+                f"WHERE %s <%% q.search_text AND q.status = {PUBLISHED} "
+                "ORDER BY score DESC, similarity(%s, q.search_text) DESC, q.id LIMIT %s",
+                [fragment, fragment, fragment, LOOKUP_LIMIT],
+            ).fetchall()
+        return [(pk, round(float(score), 4)) for pk, score in rows]
+    from rapidfuzz import fuzz
+
+    words = list(dict.fromkeys(re.findall(r"\w+", fragment)))
+    words = ([w for w in words if len(w) > 2] or words)[:24]
+    if not words:
+        return []
+    candidates = fetch(
+        "SELECT q.id, q.search_text FROM quotes_quote_fts f JOIN quotes_quote q ON q.id = f.rowid "
+        f"WHERE quotes_quote_fts MATCH ? AND q.status = {PUBLISHED} ORDER BY f.rank LIMIT 200",
+        [" OR ".join(f'"{w}"' for w in words)],
+    )
+    scored = []
+    for pk, text in candidates:
+        score = round(fuzzy_score(fragment, text), 4)
+        if score >= 0.65:
+            scored.append((-score, -fuzz.ratio(fragment, text), pk))
+    scored.sort()
+    return [(pk, -score) for score, _, pk in scored[:LOOKUP_LIMIT]]
+
+
+def lookup(params: dict, base: str):
+    hits = lookup_hits(search_form(params.get("text", "")))
+    if not hits:
         return "200 OK", {"results": []}, None
-    ids = [pk for _, pk in scored]
-    condition, id_args = in_list(ids)
-    rows = {
+    condition, id_args = in_list([pk for pk, _ in hits])
+    by_id = {
         row[0]: row
-        for row in fetch(
-            "SELECT q.id, q.text, q.said_on, q.date_precision, q.verification, s.slug, s.name, "
-            "s.wikidata_qid FROM quotes_quote q JOIN quotes_speaker s ON s.id = q.speaker_id "
-            f"WHERE q.id {condition}",
-            id_args,
-        )
+        for row in fetch(f"SELECT {QUOTE_COLUMNS} FROM {QUOTE_FROM} WHERE q.id {condition}", id_args)
     }
-    earliest: dict[int, dict] = {}
-    for quote_id, url, title, publisher, published_on in fetch(
-        "SELECT c.quote_id, src.url, src.title, src.publisher, src.published_on FROM quotes_citation c "
-        f"JOIN archive_source src ON src.id = c.source_id WHERE c.quote_id {condition} "
-        "ORDER BY src.published_on, c.id",
-        id_args,
-    ):
-        earliest.setdefault(
-            quote_id, {"url": url, "title": title, "publisher": publisher, "published_on": iso(published_on)}
+    documents = quote_documents([by_id[pk] for pk, _ in hits if pk in by_id], base)
+    scores = dict(hits)
+    for document in documents:
+        document["score"] = scores[document["id"]]
+        citations = document["citations"]
+        document["earliest_citation"] = (
+            min(
+                citations,
+                key=lambda c: (
+                    c["source"]["published_on"] is None,
+                    c["source"]["published_on"] or "",
+                    c["id"],
+                ),
+            )
+            if citations
+            else None
         )
-    results = []
-    for score, pk in scored:
-        _, text, said_on, precision, verification, slug, name, qid = rows[pk]
-        results.append(
-            {
-                "id": pk,
-                "url": f"{base}/api/v1/quotes/{pk}/",
-                "text": text,
-                "score": round(score, 4),
-                "speaker": {"slug": slug, "name": name, "wikidata_qid": qid},
-                "said_on": iso(said_on),
-                "date_precision": precision,
-                "verification": verification,
-                "earliest_citation": earliest.get(pk),
-                "permalink": f"{base}/q/{pk}/",
-            }
-        )
-    return "200 OK", {"results": results}, None
+    return "200 OK", {"results": documents}, None
 
 
 STATE_SQL = f"""SELECT q.status, q.version, q.updated_at, s.updated_at, v.updated_at, count(c.id),
