@@ -656,7 +656,9 @@ def run_all() -> int:
             + (f" ({WORKER_THREADS} threads)" if WORKER_CLASS == "gthread" else ""),
         },
         "meta": meta,
-        "git": subprocess.run(
+        # BENCH_GIT names the commit when the run is made from an exported tree (git archive).
+        "git": os.environ.get("BENCH_GIT")
+        or subprocess.run(
             ["git", "log", "-1", "--format=%h %s"], cwd=ROOT, capture_output=True, text=True
         ).stdout.strip(),
         "databases": {},
