@@ -13,7 +13,8 @@ def _default(value):
 
 
 def dumps(data) -> bytes:
-    return orjson.dumps(data, default=_default)
+    # Non-string keys occur in validation errors for list items ({"aliases": {0: [...]}}).
+    return orjson.dumps(data, default=_default, option=orjson.OPT_NON_STR_KEYS)
 
 
 class ORJSONRenderer(BaseRenderer):
