@@ -6,8 +6,9 @@ one after the other with the same gunicorn settings, drives every scenario with 
 streamed export, worker memory and lookup recall, and writes bench/results/<date>-<N>.json and
 .md, then the table into README's Performance section.
 
-Environment: BENCH_N (1000000), BENCH_DURATION (seconds per scenario, 10; BENCH_SQLITE_DURATION for
-SQLite), BENCH_SQLITE_N (SQLite's size, default BENCH_N), BENCH_RECALL_SECONDS (120), BENCH_CONNECTIONS (16),
+Environment: BENCH_N (1000000), BENCH_DURATION (seconds per scenario: 10, or 4 below 1M),
+BENCH_SQLITE_DURATION (default BENCH_DURATION), BENCH_SQLITE_N (SQLite's size, default BENCH_N),
+BENCH_RECALL_SECONDS (time allowed for the recall@5 fragments: 120, or 40 below 1M), BENCH_CONNECTIONS (16),
 BENCH_THREADS (2), BENCH_WORKERS (2), BENCH_WORKER_CLASS (gthread), BENCH_WORKER_THREADS (4),
 BENCH_DBS ("postgres sqlite"), BENCH_SCENARIOS (keys to run, default all), BENCH_PG_URL
 (postgres://postgres@127.0.0.1:5432/verbatim_bench), BENCH_REUSE=1 (keep an already loaded
@@ -52,7 +53,8 @@ LUA = BENCH / "wrk" / "cycle.lua"
 N = int(os.environ.get("BENCH_N", "1000000"))
 # SQLite may be run at a smaller size when time is short; the results then say so.
 SQLITE_N = int(os.environ.get("BENCH_SQLITE_N", str(N)))
-DURATION = int(os.environ.get("BENCH_DURATION", "10"))
+# Ten seconds a scenario at full size; shorter for everyday runs on a smaller archive.
+DURATION = int(os.environ.get("BENCH_DURATION", "10" if N >= 1_000_000 else "4"))
 SQLITE_DURATION = int(os.environ.get("BENCH_SQLITE_DURATION", str(DURATION)))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
@@ -489,7 +491,7 @@ def _result_text(item) -> str:
     return ""
 
 
-RECALL_SECONDS = int(os.environ.get("BENCH_RECALL_SECONDS", "120"))
+RECALL_SECONDS = int(os.environ.get("BENCH_RECALL_SECONDS", "120" if N >= 1_000_000 else "40"))
 
 
 def measure_recall(server: Server, fragments: list[dict]) -> dict:
