@@ -2,10 +2,11 @@
 
 import django.core.validators
 import django.db.models.deletion
-import quotes.models.quotes
 import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
+
+import quotes.models.quotes
 
 
 class Migration(migrations.Migration):
