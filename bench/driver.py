@@ -193,9 +193,13 @@ def searchable(kind: str, term: str) -> bool:
 def load(kind: str, data_file: Path, meta: dict) -> dict:
     """Import the file with the project's importer; time it until a search finds a planted term."""
     n = size(kind)
+    record = DATA / f"import-{kind}-{n}.json"
     if REUSE and loaded_count(kind) == n:
         log(f"{kind}: reusing the loaded database ({n:,} quotes); import not timed this run")
-        return {"reused": True, "quotes": n}
+        if manage(kind, "migrate", "--no-input", logfile=LOGS / f"import-{kind}-{n}.log").returncode:
+            raise RuntimeError(f"{kind}: manage.py migrate failed on the reused database")
+        earlier = orjson.loads(record.read_bytes()) if record.exists() else None
+        return {"reused": True, "quotes": n, "earlier": earlier}
     log(f"{kind}: fresh database, migrate")
     reset_database(kind)
     logfile = LOGS / f"import-{kind}-{n}.log"
@@ -254,7 +258,23 @@ def load(kind: str, data_file: Path, meta: dict) -> dict:
         "log_tail": logfile.read_text(errors="replace")[-600:],
     }
     log(f"{kind}: {result['import_seconds']}s ({result['records_per_second']:,} records/s), counts {counts}")
+    # Kept beside the data, so that a later run reusing this database can report how it was loaded.
+    record.write_bytes(
+        orjson.dumps(
+            result
+            | {"measured_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "git": git_commit()}
+        )
+    )
     return result
+
+
+def git_commit() -> str:
+    return (
+        os.environ.get("BENCH_GIT")
+        or subprocess.run(
+            ["git", "log", "-1", "--format=%h %s"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+    )
 
 
 # --- serving -------------------------------------------------------------------------------
@@ -659,10 +679,7 @@ def run_all() -> int:
         },
         "meta": meta,
         # BENCH_GIT names the commit when the run is made from an exported tree (git archive).
-        "git": os.environ.get("BENCH_GIT")
-        or subprocess.run(
-            ["git", "log", "-1", "--format=%h %s"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip(),
+        "git": git_commit(),
         "databases": {},
     }
     for kind in DBS:

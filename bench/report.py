@@ -108,6 +108,11 @@ def sqlite_verdict(key: str, mine: dict) -> tuple[str, str]:
 def extras(kind: str, entry: dict) -> list[str]:
     lines = []
     imported = entry.get("import") or {}
+    prefix = ""
+    if imported.get("reused") and imported.get("earlier"):
+        earlier = imported["earlier"]
+        prefix = f" (timed when this database was loaded, {earlier['measured_at']}, at `{earlier['git']}`)"
+        imported = earlier
     if imported.get("reused"):
         lines.append("- Import: not timed in this run (database reused).")
     elif imported:
@@ -121,6 +126,7 @@ def extras(kind: str, entry: dict) -> list[str]:
                 f"≥ {targets.IMPORT_MIN_RPS:,} records/s {'✓' if ok_rate else '✗'}"
             )
         loader = "" if imported["loader"] != "fallback" else " (**bench fallback loader: importer missing**)"
+        loader += prefix
         quotes = imported["counts"]["quotes_quote"]
         lines.append(
             f"- Import{loader}: {quotes:,} quotes in {imported['import_seconds']} s "
