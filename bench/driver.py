@@ -642,6 +642,10 @@ def main() -> int:
 
 def start_redis() -> subprocess.Popen:
     global REDIS_PORT
+    try:
+        import redis  # noqa: F401 - Django's Redis cache backend needs the client library
+    except ImportError:
+        raise SystemExit("BENCH_REDIS=1 needs redis-py in the venv: .venv/bin/pip install redis") from None
     REDIS_PORT = free_port()
     server = subprocess.Popen(
         [
