@@ -39,16 +39,30 @@ def _unchanged(source: Source, digest: str) -> Snapshot | None:
     return latest if latest is not None and latest.sha256 == digest else None
 
 
-@transaction.atomic
 def snapshot_source(*, source: Source) -> Snapshot:
     """Fetch a fresh copy of `source`.
 
     Returns the new snapshot; when the page has not changed since the latest successful copy,
     returns that copy instead with `snapshot.unchanged = True` and stores nothing. A failure is
     stored as a snapshot with its reason (so the attempt is visible to editors).
+
+    The network and the text extraction happen outside any transaction (a slow site must not
+    hold a database write lock); only the writes are atomic.
     """
     fetched_at = timezone.now()
     result = fetch_url(source.url)
+    extraction = None
+    if result.ok:
+        previous = _unchanged(source, hashlib.sha256(result.body).hexdigest())
+        if previous is not None:  # skip extracting a page we already hold
+            previous.unchanged = True
+            return previous
+        extraction = extract_text(result.body, result.content_type)
+    return _store_fetched(source=source, fetched_at=fetched_at, result=result, extraction=extraction)
+
+
+@transaction.atomic
+def _store_fetched(*, source: Source, fetched_at, result, extraction) -> Snapshot:
     snapshot = Snapshot(
         source=source,
         method=Snapshot.Method.FETCHED,
@@ -69,7 +83,6 @@ def snapshot_source(*, source: Source) -> Snapshot:
     if previous is not None:
         previous.unchanged = True
         return previous
-    extraction = extract_text(result.body, result.content_type)
     snapshot.size = len(result.body)
     snapshot.body = result.body
     snapshot.text = extraction.text
@@ -81,7 +94,6 @@ def snapshot_source(*, source: Source) -> Snapshot:
     return snapshot
 
 
-@transaction.atomic
 def add_manual_copy(*, source: Source, text: str | None = None, file=None, user=None) -> Snapshot:
     """Keep a copy an editor gives by hand: pasted text, or an uploaded HTML, PDF or text file.
 
@@ -100,12 +112,19 @@ def add_manual_copy(*, source: Source, text: str | None = None, file=None, user=
         content_type = "text/plain; charset=utf-8"
     else:
         raise ValueError("Paste the text of the source or upload a file.")
+    extraction = extract_text(body, content_type)
+    return _store_manual(
+        source=source, body=body, content_type=content_type, extraction=extraction, user=user
+    )
+
+
+@transaction.atomic
+def _store_manual(*, source: Source, body: bytes, content_type: str, extraction, user) -> Snapshot:
     digest = hashlib.sha256(body).hexdigest()
     previous = _unchanged(source, digest)
     if previous is not None:
         previous.unchanged = True
         return previous
-    extraction = extract_text(body, content_type)
     now = timezone.now()
     snapshot = Snapshot.objects.create(
         source=source,

@@ -13,13 +13,55 @@ CANDIDATES_SQL = f"""
     LIMIT %s
 """  # noqa: S608 (table name is a module constant; values are parameters)
 MAX_TOKENS = 24
+# Words so common that matching them would make almost every quote a candidate.
+COMMON = frozenset(
+    [
+        "the",
+        "and",
+        "for",
+        "that",
+        "this",
+        "with",
+        "you",
+        "are",
+        "was",
+        "were",
+        "not",
+        "but",
+        "have",
+        "has",
+        "had",
+        "they",
+        "their",
+        "its",
+        "our",
+        "his",
+        "her",
+        "she",
+        "him",
+        "them",
+        "from",
+        "what",
+        "which",
+        "who",
+        "will",
+        "would",
+        "there",
+        "been",
+        "all",
+        "can",
+        "any",
+        "one",
+    ]
+)
 
 
 def fts_query(fragment: str) -> str:
-    """`"w1" OR "w2" ...` over the fragment's distinct words (short ones dropped if others exist)."""
+    """`"w1" OR "w2" ...` over the fragment's distinct telling words (short and common ones are
+    dropped when others remain), so that the candidate set stays small on a large archive."""
     words = list(dict.fromkeys(TOKEN.findall(fragment)))
-    longer = [w for w in words if len(w) > 2]
-    words = (longer or words)[:MAX_TOKENS]
+    telling = [w for w in words if len(w) > 2 and w not in COMMON]
+    words = (telling or words)[:MAX_TOKENS]
     return " OR ".join(f'"{w}"' for w in words)
 
 

@@ -1,5 +1,11 @@
 """The fetcher against a real local HTTP server: what it fetches, and everything it refuses."""
 
+import shutil
+import ssl
+import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 from django.test import override_settings
 
@@ -161,3 +167,30 @@ def test_unresolvable_hosts_fail_with_a_reason():
 )
 def test_address_guard(address, refused):
     assert bool(address_refusal(address)) is refused
+
+
+@open_guard
+def test_https_certificates_are_verified(tmp_path):
+    # A TLS server on 127.0.0.1 with a self-signed certificate: the fetcher connects to the
+    # checked address, and refuses the certificate as untrusted.
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is not installed")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert]
+        + ["-days", "1", "-subj", "/CN=127.0.0.1"],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = fetch_url(f"https://127.0.0.1:{server.server_address[1]}/")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert not result.ok
+    assert result.failure_reason.startswith("TLS error") and "certificate" in result.failure_reason
