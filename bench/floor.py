@@ -317,23 +317,68 @@ def fuzzy_score(fragment: str, text: str) -> float:
     return max(fuzz.partial_ratio(fragment, text), 0.9 * fuzz.token_set_ratio(fragment, text)) / 100
 
 
+# Words so common that matching them would make almost every quote a candidate (as the API).
+COMMON_WORDS = frozenset(
+    [
+        "the",
+        "and",
+        "for",
+        "that",
+        "this",
+        "with",
+        "you",
+        "are",
+        "was",
+        "were",
+        "not",
+        "but",
+        "have",
+        "has",
+        "had",
+        "they",
+        "their",
+        "its",
+        "our",
+        "his",
+        "her",
+        "she",
+        "him",
+        "them",
+        "from",
+        "what",
+        "which",
+        "who",
+        "will",
+        "would",
+        "there",
+        "been",
+        "all",
+        "can",
+        "any",
+        "one",
+    ]
+)
+
+
 def lookup_hits(fragment: str) -> list[tuple[int, float]]:
-    """(id, score), best first: pg_trgm word_similarity, or FTS5 candidates re-ranked (as the API)."""
+    """(id, score), best first: pg_trgm word_similarity over a bounded candidate set, or FTS5
+    candidates re-ranked with rapidfuzz (the API's algorithm, without the framework)."""
     if not IS_SQLITE:
         conn = connection()
         with conn.transaction():
             conn.execute("SELECT set_config('pg_trgm.word_similarity_threshold', '0.5', true)")
             rows = conn.execute(
-                "SELECT q.id, word_similarity(%s, q.search_text) AS score FROM quotes_quote q "
-                f"WHERE %s <%% q.search_text AND q.status = {PUBLISHED} "
-                "ORDER BY score DESC, similarity(%s, q.search_text) DESC, q.id LIMIT %s",
+                "SELECT id, score FROM (SELECT q.id, word_similarity(%s, q.search_text) AS score, "
+                "similarity(%s, q.search_text) AS whole FROM quotes_quote q "
+                f"WHERE %s <%% q.search_text AND q.status = {PUBLISHED} LIMIT 1000) AS candidates "
+                "ORDER BY score DESC, whole DESC, id LIMIT %s",
                 [fragment, fragment, fragment, LOOKUP_LIMIT],
             ).fetchall()
         return [(pk, round(float(score), 4)) for pk, score in rows]
     from rapidfuzz import fuzz
 
     words = list(dict.fromkeys(re.findall(r"\w+", fragment)))
-    words = ([w for w in words if len(w) > 2] or words)[:24]
+    words = ([w for w in words if len(w) > 2 and w not in COMMON_WORDS] or words)[:24]
     if not words:
         return []
     candidates = fetch(
