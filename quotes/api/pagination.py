@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import orjson
 from django.db.models import F
 from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import BasePagination
 
 from quotes.api.representation import QUOTE_COLUMNS
 from quotes.filtersets import ORDERINGS, SEARCH_ORDERING
@@ -205,3 +206,33 @@ def _relevance_page(selection: QuoteSelection, position: dict | None, size: int)
         next_cursor=cursor(entries[-1], "next") if entries and has_next else None,
         previous_cursor=cursor(entries[0], "prev") if entries and has_previous else None,
     )
+
+
+class QuoteCursorPagination(BasePagination):
+    """How the OpenAPI document describes quote pages (paginate_quotes() does the work)."""
+
+    def get_paginated_response_schema(self, schema):
+        link = {"type": "string", "format": "uri", "nullable": True}
+        return {
+            "type": "object",
+            "required": ["next", "previous", "results"],
+            "properties": {"next": link, "previous": link, "results": schema},
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": "cursor",
+                "in": "query",
+                "required": False,
+                "description": "Opaque cursor from `next` or `previous`; omit for the first page.",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": "page_size",
+                "in": "query",
+                "required": False,
+                "description": f"Quotes per page, 1 to {MAX_PAGE_SIZE} (default {DEFAULT_PAGE_SIZE}).",
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+            },
+        ]

@@ -93,12 +93,6 @@ class QuoteSerializer(serializers.Serializer):
     embed_url = serializers.URLField()
 
 
-class QuotePageSerializer(serializers.Serializer):
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-    results = QuoteSerializer(many=True)
-
-
 # --- Writes ------------------------------------------------------------------------------------
 
 

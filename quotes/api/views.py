@@ -18,12 +18,11 @@ from rest_framework.utils.urls import replace_query_param
 
 from archive.api.base import ApiModelViewSet, ApiViewSetMixin, json_response
 from archive.api.errors import PreconditionFailed
-from quotes.api.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, page_size_from, paginate_quotes
+from quotes.api.pagination import QuoteCursorPagination, page_size_from, paginate_quotes
 from quotes.api.permissions import QuotePermissions, ReadAnyoneWriteEditors
 from quotes.api.representation import quote_rows, represent_quotes
 from quotes.api.serializers import (
     CitationSerializer,
-    QuotePageSerializer,
     QuoteSerializer,
     QuoteWriteSerializer,
     SpeakerSerializer,
@@ -61,15 +60,7 @@ def can_see_drafts(user) -> bool:
 @extend_schema_view(
     list=extend_schema(
         summary="List and search published quotes",
-        parameters=[
-            OpenApiParameter("cursor", OpenApiTypes.STR, description="Opaque cursor from `next`/`previous`."),
-            OpenApiParameter(
-                "page_size",
-                OpenApiTypes.INT,
-                description=f"1 to {MAX_PAGE_SIZE} (default {DEFAULT_PAGE_SIZE}).",
-            ),
-        ],
-        responses={200: QuotePageSerializer, 400: OpenApiResponse(description="An invalid parameter.")},
+        responses={200: QuoteSerializer, 400: OpenApiResponse(description="An invalid parameter.")},
     ),
     retrieve=extend_schema(
         summary="One quote (published, or retracted and marked so)", responses=QuoteSerializer
@@ -95,7 +86,7 @@ class QuoteViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
     permission_classes = [QuotePermissions]
     filter_backends = [DjangoFilterBackend]
     filterset_class = QuoteFilterSet
-    pagination_class = None
+    pagination_class = QuoteCursorPagination  # documents the pages; list() pages with paginate_quotes()
     lookup_value_regex = "[0-9]+"
 
     def list(self, request):
