@@ -168,3 +168,11 @@ def test_what_an_editor_sees_is_not_cached_publicly(quote, editor):
     _, key = ApiToken.issue(user=editor)
     response = Client(HTTP_AUTHORIZATION=f"Token {key}").get(f"/api/v1/quotes/{quote.pk}/")
     assert response["Cache-Control"] == "private, no-cache"
+
+
+def test_schema_documents_the_error_responses(client, db):
+    schema = client.get("/api/schema/?format=json").json()
+    assert "Error" in schema["components"]["schemas"]
+    put = schema["paths"]["/api/v1/quotes/{id}/"]["put"]["responses"]
+    assert {"400", "401", "403", "404", "412", "429"} <= set(put)
+    assert "400" in schema["paths"]["/api/v1/quotes/"]["get"]["responses"]
