@@ -1,40 +1,187 @@
-"""Building the search index once after a large import instead of row by row during it.
+"""Building the indexes once after a large import instead of row by row during it.
 
-On PostgreSQL the two GIN indexes (tsvector and trigram) cost about 40% of a first import's
-database time when kept up row by row; on SQLite the FTS5 triggers do the same work per row.
-With `import_quotes --search-index rebuild` they are dropped before the first batch and rebuilt
-at the end (always, even when the import fails), through the search backend's own idempotent
-`install()`. Measured at 50,000 records the two ways cost about the same, so keeping the index
-is the default; while an import runs with `rebuild`, searches answer correctly but slowly.
+On PostgreSQL a quote carries 17 indexes (two GIN search indexes, tsvector and trigram, and 15
+B-trees), a source 6 and a citation 6: kept up row by row they cost most of a first import's
+database time. With `import_quotes --search-index rebuild` (or `auto`, the default, when the file
+is large next to the archive) every index the importer does not need is dropped before the first
+batch and built once at the end (always, even when the import fails): the GIN indexes through the
+search backend's own idempotent `install()`, the B-trees from the models' own definitions (the
+statements Django's migrations ran, so names and columns are the migrated ones). The unique
+indexes stay: they are what makes a batch idempotent. On SQLite the FTS5 triggers are dropped and
+the FTS index rebuilt. While such an import runs, searches and filtered lists answer correctly
+but slowly. An import killed before the end leaves the indexes missing until the next import,
+which re-creates every missing one at its start (`CREATE INDEX IF NOT EXISTS`: a no-op otherwise).
+
+The end-of-import build runs the statements on two connections at once (one a core on the
+2-core machines this targets) with a raised `maintenance_work_mem`; inside an enclosing
+transaction (tests) it runs them one by one on the import's own connection.
 """
 
+import os
+import threading
 from contextlib import contextmanager
 
 from django.db import connections
 
+from archive.models import Source
+from quotes.models import Citation, Quote
 from quotes.search import install_search_structures
+from quotes.search.postgres import INSTALL_SQL as SEARCH_INSTALL_SQL
 from quotes.search.sqlite import TRIGGERS
 
 POSTGRES_INDEXES = ("quote_search_vector_idx", "quote_search_trgm_idx")
+BULK_TABLES = (Quote, Source, Citation)
+BUILD_WORKERS = 2
+MAINTENANCE_WORK_MEM = "512MB"
+
+# `auto`: rebuild when the file holds at least this many records and at least as many as the table.
+AUTO_MIN_RECORDS = 100_000
+BYTES_PER_RECORD = {"quotebank": 430, "ndjson": 900, "json": 900, "csv": 700}
+COMPRESSION_RATIO = 4
+
+
+def estimated_records(path: str, fmt: str) -> int:
+    """Roughly how many records a file holds, from its size (0 for standard input)."""
+    if path == "-":
+        return 0
+    size = os.path.getsize(path)
+    if path.endswith((".gz", ".bz2")):
+        size *= COMPRESSION_RATIO
+    return size // BYTES_PER_RECORD.get(fmt, 500)
+
+
+def quote_count_estimate(using: str = "default") -> int:
+    """The planner's row count of the quote table: free, and close enough to choose a strategy."""
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'quotes_quote'::regclass"
+            )
+            row = cursor.fetchone()
+            estimate = row[0] if row else 0
+            if estimate:
+                return estimate
+        # Never analysed (a fresh table says 0 or -1): a bounded exact count.
+        cursor.execute("SELECT count(*) FROM (SELECT 1 FROM quotes_quote LIMIT 1000000) t")
+        return cursor.fetchone()[0]
+
+
+def should_rebuild(mode: str, *, path: str, fmt: str, using: str = "default") -> bool:
+    """keep, rebuild, or auto: rebuild when the file is large and at least the size of the archive."""
+    if mode != "auto":
+        return mode == "rebuild"
+    incoming = estimated_records(path, fmt)
+    return incoming >= AUTO_MIN_RECORDS and incoming >= quote_count_estimate(using)
+
+
+def model_index_statements(using: str = "default") -> dict[str, str]:
+    """{index name: CREATE INDEX IF NOT EXISTS ...} for every non-unique B-tree the models declare
+    on the tables an import fills (field indexes, foreign keys, Meta.indexes, PostgreSQL `_like`)."""
+    connection = connections[using]
+    statements = {}
+    with connection.schema_editor(collect_sql=True, atomic=False) as editor:
+        for model in BULK_TABLES:
+            for statement in editor._model_indexes_sql(model):
+                sql = str(statement)
+                if not sql.startswith("CREATE INDEX "):
+                    continue
+                name = statement.parts["name"]
+                statements[str(name).strip('"')] = sql.replace(
+                    "CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1
+                )
+    return statements
+
+
+def restore_indexes(using: str = "default") -> None:
+    """Create whichever import-dropped index is missing (left so by an import that was killed)."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        install_search_structures(using)  # SQLite: re-creates missing FTS triggers (and then rebuilds)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = ANY(%s)",
+            [[model._meta.db_table for model in BULK_TABLES]],
+        )
+        present = {row[0] for row in cursor.fetchall()}
+    missing = [sql for name, sql in model_index_statements(using).items() if name not in present]
+    if missing or not set(POSTGRES_INDEXES) <= present:
+        _build(missing, using)
+
+
+def _drop(using: str) -> None:
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for name in (*POSTGRES_INDEXES, *model_index_statements(using)):
+                cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
+        else:
+            for name in TRIGGERS:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
+def _build(statements: list[str], using: str) -> None:
+    """The B-tree statements plus the search structures; on two connections when that is safe."""
+    connection = connections[using]
+    if connection.in_atomic_block or BUILD_WORKERS < 2:
+        with connection.cursor() as cursor:
+            # CREATE INDEX refuses a table with deferred foreign-key checks pending: run them now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"SET maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'")
+            for sql in statements:
+                cursor.execute(sql)
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        install_search_structures(using)
+        return
+    # The two GIN indexes are the longest builds: one starts each queue, the B-trees follow.
+    queues = [["search"], []]
+    for i, sql in enumerate(statements):
+        queues[(i + 1) % 2].append(sql)
+    errors: list[BaseException] = []
+
+    def work(queue: list[str]) -> None:
+        worker = connections.create_connection(using)
+        try:
+            with worker.cursor() as cursor:
+                cursor.execute(f"SET maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'")
+                for sql in queue:
+                    for statement in SEARCH_INSTALL_SQL if sql == "search" else [sql]:
+                        cursor.execute(statement)
+        except BaseException as error:  # re-raised by the importing thread
+            errors.append(error)
+        finally:
+            worker.close()
+
+    threads = [
+        threading.Thread(target=work, args=(queue,), name=f"index-build-{i}")
+        for i, queue in enumerate(queues)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
 
 
 @contextmanager
 def search_index_deferred(enabled: bool, using: str = "default"):
+    """Drop the indexes for the duration of the block and build them once at its end; without
+    `enabled`, only make sure none is missing from an earlier, interrupted import."""
     connection = connections[using]
-    if not enabled or connection.vendor not in ("postgresql", "sqlite"):
+    if connection.vendor not in ("postgresql", "sqlite"):
         yield False
         return
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            for name in POSTGRES_INDEXES:
-                cursor.execute(f"DROP INDEX IF EXISTS {name}")
-        else:
-            for name in TRIGGERS:
-                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+    if not enabled:
+        restore_indexes(using)
+        yield False
+        return
+    _drop(using)
     try:
         yield True
     finally:
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute("SET maintenance_work_mem = '256MB'")
-        install_search_structures(using)  # recreates indexes / triggers; SQLite rebuilds the FTS index
+        if connection.vendor == "postgresql":
+            _build(list(model_index_statements(using).values()), using)
+        else:
+            install_search_structures(using)  # recreates the triggers and rebuilds the FTS index

@@ -14,7 +14,7 @@ from quotes.importing.readers import READERS, InputFile, Undecodable, guess_form
 from quotes.importing.records import Rejected
 from quotes.importing.rejects import RejectFile
 from quotes.importing.representation import representation_record, unflatten_csv_row
-from quotes.importing.search_index import search_index_deferred
+from quotes.importing.search_index import search_index_deferred, should_rebuild
 from quotes.importing.writer import BatchWriter, prepare
 from quotes.models import Quote
 
@@ -45,7 +45,7 @@ class ImportSummary:
             f"{prefix}read {self.read:,}, created {self.created:,}, matched {self.matched:,}, "
             f"rejected {self.rejected:,}, citations added {self.citations_added:,} "
             f"in {self.seconds:.1f} s ({self.rate:,.0f} records/s)"
-            + (", search index rebuilt" if self.search_index_rebuilt else "")
+            + (", indexes rebuilt" if self.search_index_rebuilt else "")
         )
 
 
@@ -67,7 +67,7 @@ def import_quotes(
     dry_run: bool = False,
     reject_path: str,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    defer_search_index: bool = False,
+    search_index: str = "auto",
     progress: Callable[[ImportSummary, int], None] | None = None,
 ) -> ImportSummary:
     """Import a file; each batch commits on its own, so a re-run after an interruption finishes the job.
@@ -75,8 +75,8 @@ def import_quotes(
     `status` (draft or published) overrides the records' own; without it a record keeps the status it
     carries (CSV/NDJSON exports do) or becomes a draft. A dry run writes nothing: the whole run happens
     in one transaction that is rolled back, so its counts are exactly those of a real run.
-    `defer_search_index` rebuilds the search index once at the end instead of row by row
-    (see quotes/importing/search_index.py).
+    `search_index` (keep, rebuild, auto) says whether the indexes are kept up row by row or built
+    once at the end; auto rebuilds for a large file next to the archive (quotes/importing/search_index.py).
     """
     started = time.monotonic()
     source = InputFile(path)
@@ -92,7 +92,8 @@ def import_quotes(
                 transaction.set_rollback(True)
         else:
             writer.relax_commit_durability()
-            with search_index_deferred(defer_search_index) as summary.search_index_rebuilt:
+            rebuild = should_rebuild(search_index, path=path, fmt=summary.format)
+            with search_index_deferred(rebuild) as summary.search_index_rebuilt:
                 _run(rows, summary, rejects, writer, status, batch_size, progress, source)
     finally:
         rejects.close()

@@ -31,9 +31,13 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
         parser.add_argument(
             "--search-index",
-            choices=["keep", "rebuild"],
-            default="keep",
-            help="rebuild: drop the search index during the import and build it once at the end.",
+            choices=["auto", "keep", "rebuild"],
+            default="auto",
+            help=(
+                "rebuild: drop the search and other non-unique indexes during the import and build them once "
+                "at the end; keep: update them row by row; auto (default): rebuild when the file holds "
+                "100,000 records or more and at least as many as the archive."
+            ),
         )
 
     def handle(self, *args, **options):
@@ -51,7 +55,7 @@ class Command(BaseCommand):
                 dry_run=options["dry_run"],
                 reject_path=reject_path,
                 batch_size=options["batch_size"],
-                defer_search_index=options["search_index"] == "rebuild",
+                search_index=options["search_index"],
                 progress=self._progress_reporter(path),
             )
         except UnknownFormat as error:
