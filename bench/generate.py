@@ -197,7 +197,7 @@ def build_speakers(rng: random.Random, count: int) -> list[tuple[str, str, str]]
 def build_hosts(rng: random.Random, count: int, vocabulary: list[str]) -> list[str]:
     hosts: list[str] = []
     seen: set[str] = set()
-    pool = vocabulary[200:5000]
+    pool = [word for word in vocabulary[200:5000] if word.isalpha()]  # host names: letters only
     while len(hosts) < count:
         stem = rng.choice(pool) + rng.choice(["", "", "news", "times", "post", "daily", "herald", "tribune"])
         host = f"{rng.choice(['www.', 'www.', '', 'news.'])}{stem}.{rng.choice(TLDS)}"
@@ -236,6 +236,7 @@ def generate(out: Path, n: int, seed: int = 8) -> dict:
     speakers = build_speakers(rng, scaled(n, 20_000, 60))
     speaker_weights = zipf_cum_weights(len(speakers), 1.0, offset=10.0)
     hosts = build_hosts(rng, scaled(n, 3_000, 40), vocabulary)
+    slugs = [word for word in vocabulary[100:9100] if word.isalpha()]
     host_weights = zipf_cum_weights(len(hosts), 0.9, offset=5.0)
     days = (LAST_DAY - FIRST_DAY).days + 1
     calendar = []
@@ -288,7 +289,7 @@ def generate(out: Path, n: int, seed: int = 8) -> dict:
                 probability = 0.5 + 0.49 * rnd()
                 roll = rnd()
                 url_count = 1 if roll < 0.4 else (2 if roll < 0.8 else 3)
-                urls = [f"https://{where[3 * offset]}/{ymd}/{vocabulary[article % 9000 + 100]}-{article}"]
+                urls = [f"https://{where[3 * offset]}/{ymd}/{slugs[article % len(slugs)]}-{article}"]
                 for k in range(1, url_count):
                     urls.append(f"https://{where[3 * offset + k]}/{ym}/{index}-{k}.html")
                 record = {
