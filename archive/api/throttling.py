@@ -9,7 +9,8 @@ request in the window. Rates are read from REST_FRAMEWORK at each request, so a 
 
 import time
 
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.db import DatabaseCache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -30,11 +31,19 @@ class AnonOrUserRateThrottle(SimpleRateThrottle):
         window = int(now // duration)
         ident = request.user.pk if authenticated else self.get_ident(request)
         key = f"throttle_{self.scope}_{ident}_{window}"
-        count = (cache.get(key) or 0) + 1
+        cache = caches["default"]
+        if isinstance(cache, DatabaseCache):
+            # One read and one write; simultaneous requests may both read the same count (the
+            # database cache has no atomic increment). Redis (REDIS_URL) counts exactly.
+            count = (cache.get(key) or 0) + 1
+            if count <= limit:
+                cache.set(key, count, timeout=duration + 1)
+        else:
+            cache.add(key, 0, timeout=duration + 1)
+            count = cache.incr(key)
         if count > limit:
             self.wait_seconds = (window + 1) * duration - now
             return False
-        cache.set(key, count, timeout=duration + 1)
         return True
 
     def wait(self):
