@@ -56,6 +56,26 @@ def excluded_checks(case) -> list:
     return excluded
 
 
+def nested_field_errors(response) -> bool:
+    """A 400 whose `fields` holds per-item errors ({"aliases": {"0": [...]}}): the Error schema
+    says a list of strings. Reported to the API's owner; pinned in tests/test_fuzz_inputs.py."""
+    if response.status_code != 400:
+        return False
+    try:
+        fields = response.json()["error"].get("fields") or {}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return False
+    return any(isinstance(value, dict) for value in fields.values())
+
+
+def call_and_validate(case, headers: dict | None = None) -> None:
+    response = case.call(headers=headers)
+    excluded = excluded_checks(case)
+    if nested_field_errors(response):
+        excluded.append(openapi_checks.response_schema_conformance)
+    case.validate_response(response, headers=headers, excluded_checks=excluded)
+
+
 def served_schema() -> dict:
     """The document /api/schema/ serves, generated in-process (collection has no database yet;
     test_the_fuzzed_schema_is_the_served_one checks that the two are the same)."""
@@ -115,7 +135,7 @@ def test_the_fuzzed_schema_is_the_served_one(client):
 @settings(max_examples=READ_EXAMPLES, **FUZZ_SETTINGS)
 @seed(SEED)
 def test_anonymous_reads_never_fail_and_match_the_schema(case):
-    replayable(lambda: case.call_and_validate(excluded_checks=excluded_checks(case)))
+    replayable(lambda: call_and_validate(case))
 
 
 @pytest.mark.fuzz
@@ -126,4 +146,4 @@ def test_an_editors_calls_never_fail_and_match_the_schema(case, editor):
     key = ApiToken.issue(user=editor)[1] if not hasattr(editor, "_fuzz_key") else editor._fuzz_key
     editor._fuzz_key = key
     headers = {"Authorization": f"Token {key}"}
-    replayable(lambda: case.call_and_validate(headers=headers, excluded_checks=excluded_checks(case)))
+    replayable(lambda: call_and_validate(case, headers))
