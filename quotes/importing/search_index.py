@@ -35,7 +35,7 @@ BUILD_WORKERS = 2
 MAINTENANCE_WORK_MEM = "512MB"
 
 # `auto`: rebuild when the file holds at least this many records and at least as many as the table.
-AUTO_MIN_RECORDS = 100_000
+AUTO_MIN_RECORDS = 20_000
 BYTES_PER_RECORD = {"quotebank": 430, "ndjson": 900, "json": 900, "csv": 700}
 COMPRESSION_RATIO = 4
 

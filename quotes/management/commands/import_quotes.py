@@ -36,7 +36,7 @@ class Command(BaseCommand):
             help=(
                 "rebuild: drop the search and other non-unique indexes during the import and build them once "
                 "at the end; keep: update them row by row; auto (default): rebuild when the file holds "
-                "100,000 records or more and at least as many as the archive."
+                "20,000 records or more and at least as many as the archive."
             ),
         )
 
