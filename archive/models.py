@@ -95,3 +95,18 @@ class Snapshot(models.Model):
     @property
     def succeeded(self) -> bool:
         return not self.failure_reason
+
+
+class RequestCounter(models.Model):
+    """How many API requests one client made in one rate-limit window (shared by every server process).
+
+    API infrastructure rather than evidence: it lives here because both apps' APIs share the
+    throttle in archive/api/, and archive may not depend on quotes.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    window_ends_at = models.DateTimeField(db_index=True)
+    count = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

@@ -94,15 +94,6 @@ def test_behind_one_trusted_proxy_the_last_hop_is_the_client(tmp_path):
         assert len(worker_pids(read_log())) == 2, "both worker processes served requests"
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "Known race (reported to the API owner): DRF's SimpleRateThrottle reads the request history "
-        "from the cache and writes it back in two steps, so simultaneous requests on different "
-        "workers can each see the same count; a burst of 30 from 3 threads let 12 of 10 through "
-        "on PostgreSQL. Sequential clients (above) get exactly the limit."
-    ),
-)
 def test_a_simultaneous_burst_gets_no_more_than_the_limit(tmp_path):
     import threading
 
