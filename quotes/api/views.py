@@ -33,6 +33,7 @@ from quotes.filtersets import QuoteFilterSet, SpeakerFilterSet, TagFilterSet, Ve
 from quotes.models import Citation, Quote, Speaker, Tag, Venue
 from quotes.selectors import select_quotes, viewable_quotes
 from quotes.services import save_quote
+from quotes.verification import verify_quote
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
@@ -118,11 +119,14 @@ class QuoteViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
     def update(self, request, pk=None, partial=False):
         with transaction.atomic():
             quote = self.locked_quote(request, pk)
+            text_hash_before = quote.text_hash
             serializer = QuoteWriteSerializer(
                 quote, data=request.data, partial=partial, context=self.get_serializer_context()
             )
             serializer.is_valid(raise_exception=True)
-            serializer.save()
+            quote = serializer.save()
+            if quote.text_hash != text_hash_before:
+                verify_quote(quote=quote)  # new words: look for them in the sources again
         return self.quote_response(request, pk)
 
     def partial_update(self, request, pk=None):
@@ -223,6 +227,22 @@ class CitationViewSet(ApiModelViewSet):
     lookup_value_regex = "[0-9]+"
     filterset_fields = ["quote", "source", "role"]
     queryset = Citation.objects.order_by("id")
+
+    # A citation added, changed or removed changes the evidence: check the quote again.
+    def perform_create(self, serializer):
+        verify_quote(quote=serializer.save().quote)
+
+    def perform_update(self, serializer):
+        previous_quote = serializer.instance.quote
+        citation = serializer.save()
+        verify_quote(quote=citation.quote)
+        if previous_quote.pk != citation.quote_id:
+            verify_quote(quote=previous_quote)
+
+    def perform_destroy(self, instance):
+        quote = instance.quote
+        instance.delete()
+        verify_quote(quote=quote)
 
     def get_queryset(self):
         citations = Citation.objects.order_by("id")

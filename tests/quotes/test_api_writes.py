@@ -284,3 +284,38 @@ def test_concurrent_posts_with_one_idempotency_key_create_one_quote():
         thread.join()
     assert Quote.objects.count() == 1
     assert statuses.count(201) >= 1 and set(statuses) <= {201, 409}
+
+
+def test_citations_written_through_the_api_are_checked_against_the_preserved_copy(editor, speaker):
+    from archive.services import add_manual_copy
+
+    quote = make_quote("We will build the bridge.", speaker, status="draft")
+    source = make_source(publisher="Ana's office")
+    add_manual_copy(
+        source=source, text="Transcript. She said: “We will build the bridge.” Applause.", user=editor
+    )
+    client = token_client(editor)
+    body = {"quote": quote.pk, "source": source.pk, "role": "primary"}
+    created = client.post("/api/v1/citations/", body, content_type="application/json")
+    assert created.status_code == 201
+    quote.refresh_from_db()
+    citation = quote.citations.get()
+    assert citation.match == "verbatim" and citation.selector_exact == "We will build the bridge."
+    assert quote.verification == "verified"
+
+    # New words the copy does not hold: the evidence no longer supports the quote.
+    etag = client.get(f"/api/v1/quotes/{quote.pk}/")["ETag"]
+    changed = client.patch(
+        f"/api/v1/quotes/{quote.pk}/",
+        {"text": "We will build two bridges."},
+        content_type="application/json",
+        HTTP_IF_MATCH=etag,
+    )
+    assert changed.status_code == 200
+    citation.refresh_from_db()
+    quote.refresh_from_db()
+    assert citation.match == "not_found" and quote.verification == "unverified"
+
+    assert client.delete(f"/api/v1/citations/{citation.pk}/").status_code == 204
+    quote.refresh_from_db()
+    assert quote.verification == "unverified"
