@@ -4,7 +4,6 @@ import json
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
 from django.test import Client
 
 from quotes.models import ApiToken
@@ -68,18 +67,9 @@ HOSTILE_VALUES = {
 }
 
 
-# Reported to the API's owner: the slug routes keep DRF's default lookup pattern ([^/.]+), so a
-# NUL byte in the slug reaches PostgreSQL ("A string literal cannot contain NUL") and answers 500.
-# The fix belongs in quotes/api/views.py (lookup_value_regex = "[-a-zA-Z0-9_]+" on the speaker
-# and tag viewsets). SQLite is unaffected, hence not strict.
-SLUG_NUL_IS_A_KNOWN_500 = {"/api/v1/speakers/{v}/", "/api/v1/tags/{v}/"}
-
-
 @pytest.mark.parametrize("value_name", HOSTILE_VALUES)
 @pytest.mark.parametrize("template", READ_PATHS)
-def test_hostile_query_values_never_cause_a_server_error(client, template, value_name, request):
-    if value_name == "nul" and template in SLUG_NUL_IS_A_KNOWN_500 and connection.vendor == "postgresql":
-        request.applymarker(pytest.mark.xfail(strict=False, reason="NUL in a slug: 500 on PostgreSQL"))
+def test_hostile_query_values_never_cause_a_server_error(client, template, value_name):
     url = template.format(v=HOSTILE_VALUES[value_name])
     response = client.get(url)
     assert response.status_code < 500, f"{url} -> {response.status_code}"
@@ -177,13 +167,7 @@ def test_an_error_on_one_list_item_is_reported_not_a_server_error(editor_client)
 
 
 @pytest.mark.parametrize("field", ["speaker", "tags", "about"])
-def test_a_nul_byte_in_a_related_slug_is_refused(editor_client, field, request):
-    if connection.vendor == "postgresql":
-        # Found by Schemathesis, reported to the API's owner: slug-related fields look the slug
-        # up without refusing NUL first (PostgreSQL: "text fields cannot contain NUL"), 500.
-        request.applymarker(
-            pytest.mark.xfail(strict=False, reason="NUL in a related slug: 500 on PostgreSQL")
-        )
+def test_a_nul_byte_in_a_related_slug_is_refused(editor_client, field):
     value = f"speaker{NUL}1"
     body = {"text": "Words.", "speaker": "speaker-1", "said_on": "2024-01-01"}
     body[field] = value if field == "speaker" else [value]
@@ -191,11 +175,6 @@ def test_a_nul_byte_in_a_related_slug_is_refused(editor_client, field, request):
     assert response.status_code == 400, response.status_code
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="Reported to the API's owner: list-item errors are nested ({'aliases': {'0': [...]}}) "
-    "while the Error schema documents `fields` values as lists of strings",
-)
 def test_field_errors_have_the_documented_shape(editor_client):
     response = editor_client.post(
         "/api/v1/speakers/",
@@ -204,3 +183,5 @@ def test_field_errors_have_the_documented_shape(editor_client):
     )
     fields = response.json()["error"]["fields"]
     assert all(isinstance(messages, list) for messages in fields.values()), fields
+    assert all(isinstance(m, str) for messages in fields.values() for m in messages), fields
+    assert fields["aliases"][0].startswith("item 0: "), fields

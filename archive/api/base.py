@@ -23,6 +23,10 @@ PUBLIC_CACHE_CONTROL = "public, max-age=60"
 PRIVATE_CACHE_CONTROL = "private, no-cache"
 
 
+#: What a slug in a URL or a request body may be (Django's slug characters).
+SLUG_REGEX = "[-a-zA-Z0-9_]+"
+
+
 def cache_control(request) -> str:
     user = getattr(request, "user", None)
     return PRIVATE_CACHE_CONTROL if user is not None and user.is_authenticated else PUBLIC_CACHE_CONTROL

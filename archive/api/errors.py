@@ -52,6 +52,30 @@ def _translate(exc):
     return exc
 
 
+def field_messages(detail, where: str = "") -> list[str]:
+    """A field's errors as the documented flat list of strings, nested items named by position.
+
+    DRF nests the errors of list items and sub-objects ({"aliases": {"0": [...]}}); clients get
+    ["item 0: Ensure this field has no more than 255 characters."] instead.
+    """
+    if isinstance(detail, dict):
+        return [
+            message
+            for key, inner in detail.items()
+            for message in field_messages(inner, f"{where}{'item ' if str(key).isdigit() else ''}{key}: ")
+        ]
+    if isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            return [f"{where}{item}" for item in detail]
+        return [
+            message
+            for index, inner in enumerate(detail)
+            if inner
+            for message in field_messages(inner, f"{where}item {index}: ")
+        ]
+    return [f"{where}{detail}"]
+
+
 def api_exception_handler(exc, context):
     exc = _translate(exc)
     response = exception_handler(exc, context)
@@ -60,7 +84,7 @@ def api_exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         general = detail.get("non_field_errors") or detail.get("detail")
-        fields = {k: v for k, v in detail.items() if k not in ("non_field_errors", "detail")}
+        fields = {k: field_messages(v) for k, v in detail.items() if k not in ("non_field_errors", "detail")}
         message = " ".join(str(m) for m in general) if isinstance(general, list) else str(general or "")
         response.data = error_body("invalid", message or "Some fields or parameters are invalid.", fields)
     else:

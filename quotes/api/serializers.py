@@ -6,9 +6,12 @@ set: never created_by, version or history; `status` only under the reviewers' ru
 by quotes.services.save_quote.
 """
 
+import re
+
 from django.db import transaction
 from rest_framework import serializers
 
+from archive.api.base import SLUG_REGEX
 from archive.models import Source
 from quotes.models import Citation, Quote, Speaker, Tag, Venue
 from quotes.services import save_quote
@@ -96,17 +99,30 @@ class QuoteSerializer(serializers.Serializer):
 # --- Writes ------------------------------------------------------------------------------------
 
 
+SLUG_PATTERN = re.compile(SLUG_REGEX)
+
+
+class SlugField(serializers.SlugRelatedField):
+    """A relation by slug that refuses what no slug can be (PostgreSQL rejects a NUL byte outright)."""
+
+    default_error_messages = {
+        **serializers.SlugRelatedField.default_error_messages,
+        "invalid_slug": "{value!r} is not a slug (letters, digits, hyphens and underscores).",
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not SLUG_PATTERN.fullmatch(data):
+            self.fail("invalid_slug", value=data)
+        return super().to_internal_value(data)
+
+
 class QuoteWriteSerializer(serializers.ModelSerializer):
     """What an editor's tool may set on a quote. Publishing needs a reviewer (services.save_quote)."""
 
-    speaker = serializers.SlugRelatedField(slug_field="slug", queryset=Speaker.objects.all())
+    speaker = SlugField(slug_field="slug", queryset=Speaker.objects.all())
     venue = serializers.PrimaryKeyRelatedField(queryset=Venue.objects.all(), allow_null=True, required=False)
-    tags = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Tag.objects.all(), many=True, required=False
-    )
-    about = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Speaker.objects.all(), many=True, required=False
-    )
+    tags = SlugField(slug_field="slug", queryset=Tag.objects.all(), many=True, required=False)
+    about = SlugField(slug_field="slug", queryset=Speaker.objects.all(), many=True, required=False)
     correct_attribution = serializers.PrimaryKeyRelatedField(
         queryset=Quote.objects.all(), allow_null=True, required=False
     )

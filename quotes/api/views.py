@@ -16,7 +16,7 @@ from rest_framework import viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.utils.urls import replace_query_param
 
-from archive.api.base import ApiModelViewSet, ApiViewSetMixin, json_response
+from archive.api.base import SLUG_REGEX, ApiModelViewSet, ApiViewSetMixin, json_response
 from archive.api.errors import PreconditionFailed
 from quotes.api.pagination import QuoteCursorPagination, page_size_from, paginate_quotes
 from quotes.api.permissions import QuotePermissions, ReadAnyoneWriteEditors
@@ -186,6 +186,7 @@ class SpeakerViewSet(ApiModelViewSet):
     filterset_class = SpeakerFilterSet
     permission_classes = [ReadAnyoneWriteEditors]
     lookup_field = "slug"
+    lookup_value_regex = SLUG_REGEX
 
 
 @extend_schema_view(
@@ -211,6 +212,7 @@ class TagViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = TagSerializer
     filterset_class = TagFilterSet
     lookup_field = "slug"
+    lookup_value_regex = SLUG_REGEX
 
 
 @extend_schema_view(
