@@ -152,8 +152,12 @@ def extras(kind: str, entry: dict) -> list[str]:
         rss = export["worker_rss_mb"]
         met = ""
         if target == "project":
-            ok = export["quotes_per_second"] >= targets.EXPORT_MIN_QPS and export["rss_growth_mb"] < 30
-            met = f" — target ≥ {targets.EXPORT_MIN_QPS:,} quotes/s, memory flat {'✓' if ok else '✗'}"
+            fast = export["quotes_per_second"] >= targets.EXPORT_MIN_QPS
+            flat = export["rss_growth_mb"] < 30
+            met = (
+                f" — target ≥ {targets.EXPORT_MIN_QPS:,} quotes/s {'✓' if fast else '✗'}, "
+                f"memory flat (+{export['rss_growth_mb']} MB) {'✓' if flat else '✗'}"
+            )
         how = "streamed" if export["streamed"] else "NOT streamed"
         lines.append(
             f"- Export ({target}, NDJSON, {how}): {export['quotes']:,} quotes in {export['seconds']} s "
