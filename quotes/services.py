@@ -2,10 +2,12 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from quotes.models import Quote
 from quotes.permissions import status_change_error
+from quotes.verification import verify_quote
 
 
 def ensure_status_change_allowed(*, user, quote: Quote, new_status: str) -> None:
@@ -72,3 +74,12 @@ def set_quotes_verification(*, quotes, user, verification: str, note: str) -> in
         quote.save()
         changed += 1
     return changed
+
+
+@transaction.atomic
+def record_evidence_change(*, quote: Quote) -> None:
+    """A citation of `quote` was added, changed or removed: the quote's record has a new version
+    (an If-Match sent for the old one is stale) and its verification is checked again."""
+    Quote.objects.filter(pk=quote.pk).update(version=F("version") + 1, updated_at=timezone.now())
+    quote.refresh_from_db()
+    verify_quote(quote=quote)

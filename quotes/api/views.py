@@ -32,7 +32,7 @@ from quotes.api.serializers import (
 from quotes.filtersets import QuoteFilterSet, SpeakerFilterSet, TagFilterSet, VenueFilterSet
 from quotes.models import Citation, Quote, Speaker, Tag, Venue
 from quotes.selectors import select_quotes, viewable_quotes
-from quotes.services import save_quote
+from quotes.services import record_evidence_change, save_quote
 from quotes.verification import verify_quote
 
 IF_MATCH = OpenApiParameter(
@@ -230,21 +230,22 @@ class CitationViewSet(ApiModelViewSet):
     filterset_fields = ["quote", "source", "role"]
     queryset = Citation.objects.order_by("id")
 
-    # A citation added, changed or removed changes the evidence: check the quote again.
+    # A citation added, changed or removed changes the quote's evidence: a new version of the
+    # quote (an If-Match sent for the old one is stale), checked again against the sources.
     def perform_create(self, serializer):
-        verify_quote(quote=serializer.save().quote)
+        record_evidence_change(quote=serializer.save().quote)
 
     def perform_update(self, serializer):
         previous_quote = serializer.instance.quote
         citation = serializer.save()
-        verify_quote(quote=citation.quote)
+        record_evidence_change(quote=citation.quote)
         if previous_quote.pk != citation.quote_id:
-            verify_quote(quote=previous_quote)
+            record_evidence_change(quote=previous_quote)
 
     def perform_destroy(self, instance):
         quote = instance.quote
         instance.delete()
-        verify_quote(quote=quote)
+        record_evidence_change(quote=quote)
 
     def get_queryset(self):
         citations = Citation.objects.order_by("id")

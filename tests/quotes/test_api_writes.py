@@ -295,9 +295,17 @@ def test_citations_written_through_the_api_are_checked_against_the_preserved_cop
         source=source, text="Transcript. She said: “We will build the bridge.” Applause.", user=editor
     )
     client = token_client(editor)
+    etag_before_citation = client.get(f"/api/v1/quotes/{quote.pk}/")["ETag"]
     body = {"quote": quote.pk, "source": source.pk, "role": "primary"}
     created = client.post("/api/v1/citations/", body, content_type="application/json")
     assert created.status_code == 201
+    stale = client.patch(
+        f"/api/v1/quotes/{quote.pk}/",
+        {"context": "x"},
+        content_type="application/json",
+        HTTP_IF_MATCH=etag_before_citation,
+    )
+    assert stale.status_code == 412  # the evidence changed since that ETag was read
     quote.refresh_from_db()
     citation = quote.citations.get()
     assert citation.match == "verbatim" and citation.selector_exact == "We will build the bridge."
