@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from archive.text import search_form
 
 #: One index token: a run of letters or digits (underscore separates, as in the tokenizers).
-_TOKEN = re.compile(r"[^\W_]+")
+TOKEN = re.compile(r"[^\W_]+")
 #: A quoted phrase (straight or typographic quotes, optionally excluded), or a bare word.
 _QUOTES = '"\u201c\u201d\u201e\u201f\u00ab\u00bb'
 _PART = re.compile(rf"(-?)[{_QUOTES}]([^{_QUOTES}]*)[{_QUOTES}]?|(\S+)")
@@ -26,7 +26,7 @@ class Phrase(tuple):
     text: str
 
     def __new__(cls, text: str) -> "Phrase":
-        phrase = super().__new__(cls, _TOKEN.findall(text))
+        phrase = super().__new__(cls, TOKEN.findall(text))
         phrase.text = text
         return phrase
 

@@ -151,12 +151,76 @@ def test_the_backend_matches_the_database():
     assert type(backend).__name__ == expected.get(connection.vendor, "FallbackLookupBackend")
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm on PostgreSQL only")
-def test_postgres_word_similarity_operator_is_served_by_the_trigram_index():
-    # The lookup's `fragment <% search_text` condition is what the GIN index answers (on a
-    # near-empty test table the planner prefers other plans, so sequential scans are ruled out).
+postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL backend")
+
+
+@postgres_only
+def test_postgres_candidates_come_from_the_full_text_index():
+    # Not the trigram index: its `<%` scan reads every trigram's posting list before any LIMIT
+    # (~250 ms a fragment at a million quotes). On a near-empty test table the planner prefers
+    # a sequential scan, so that is ruled out.
+    from quotes.lookup.postgres import WORDS_CONDITION, at_least
+
+    condition = "SELECT id FROM quotes_quote WHERE search_vector @@ " + WORDS_CONDITION  # noqa: S608 (a constant)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN SELECT id FROM quotes_quote WHERE %s <%% search_text", ["make a deal"])
+        cursor.execute("EXPLAIN " + condition, {"tsquery": at_least(["deal", "make"], 1)})
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "quote_search_trgm_idx" in plan
+    assert "quote_search_vector_idx" in plan
+    assert "trgm" not in plan
+
+
+def test_at_least_builds_a_tsquery_for_all_but_the_missing_words():
+    from quotes.lookup.postgres import at_least
+
+    assert at_least(["a", "b", "c"], 2) == "('a' & 'b') | ('a' & 'c') | ('b' & 'c')"
+    assert at_least(["a", "b"], 2) == "'a' & 'b'"
+    assert at_least(["a", "b"], 1) == "'a' | 'b'"
+
+
+@postgres_only
+def test_postgres_rarest_words_choose_the_candidates(monkeypatch):
+    from quotes.lookup.postgres import PostgresLookupBackend, WordFrequencies
+
+    common = {"the": 0.6, "of": 0.5, "and": 0.4, "to": 0.3, "harbour": 0.01}
+    monkeypatch.setattr(WordFrequencies, "get", classmethod(lambda cls, using: common))
+    backend = PostgresLookupBackend()
+    # Unlisted words are rarer than listed ones; among them the longer come first; the
+    # commonest are dropped while four rarer ones remain.
+    assert backend.words("the lighthouse of the harbour and its keeper to") == [
+        "lighthouse", "keeper", "its", "harbour"
+    ]  # fmt: skip
+    assert backend.words("the of and to") == ["to", "and", "of", "the"]
+
+
+@postgres_only
+def test_postgres_a_fragment_of_common_words_is_found_by_its_words_in_order(client, monkeypatch):
+    # Many quotes hold the fragment's common words; the typo hides its only rare one. Past the
+    # candidate limit, the quote with those common words in the typed order is still found.
+    from quotes.lookup.postgres import PostgresLookupBackend, WordFrequencies
+
+    common = dict.fromkeys(["we", "had", "to", "say", "that", "it", "was", "the", "of"], 0.3)
+    monkeypatch.setattr(WordFrequencies, "get", classmethod(lambda cls, using: common))
+    monkeypatch.setattr(PostgresLookupBackend, "MAX_CANDIDATES", 3)
+    speaker = make_speaker()
+    for n in range(6):
+        make_quote(f"it was the {n} thing that we had to say of", speaker=speaker)
+    wanted = make_quote("of the things we had to say that, it was ostrobogulous", speaker=make_speaker())
+    results = lookup(client, "we had to say that it was ostrobogulus")
+    assert results[0]["id"] == wanted.id
+
+
+@postgres_only
+def test_postgres_a_lookup_past_its_time_limit_answers_what_it_found(monkeypatch):
+    from quotes.lookup.postgres import PostgresLookupBackend
+
+    def slow(self, cursor, fragment, words, *, limit, found):
+        found.add((-0.9, -0.9, 42))
+        cursor.execute("SELECT pg_sleep(1)")
+
+    monkeypatch.setattr(PostgresLookupBackend, "STATEMENT_TIMEOUT_MS", 20)
+    monkeypatch.setattr(PostgresLookupBackend, "search", slow)
+    assert [hit.quote_id for hit in PostgresLookupBackend().lookup("a slow fragment", limit=10)] == [42]
+    with connection.cursor() as cursor:  # the connection is usable, with its usual time limit
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "0"
