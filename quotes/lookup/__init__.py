@@ -1,8 +1,8 @@
 """ "Who said this?": published quotes ranked by similarity to a remembered fragment.
 
 One interface, one implementation per database vendor (chosen by `connection.vendor`, imported
-lazily): pg_trgm `word_similarity` over the trigram index on PostgreSQL, FTS5 candidates
-re-ranked with rapidfuzz on SQLite, and a bounded substring scan elsewhere. Every backend looks
+lazily): candidates from the tsvector index on the fragment's rarest words ranked by pg_trgm
+`word_similarity` on PostgreSQL, FTS5 candidates re-ranked with rapidfuzz on SQLite, and a bounded substring scan elsewhere. Every backend looks
 at a bounded number of candidates, so the cost does not grow with the archive.
 """
 
