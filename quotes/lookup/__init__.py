@@ -1,9 +1,10 @@
 """ "Who said this?": published quotes ranked by similarity to a remembered fragment.
 
 One interface, one implementation per database vendor (chosen by `connection.vendor`, imported
-lazily): candidates from the tsvector index on the fragment's rarest words ranked by pg_trgm
-`word_similarity` on PostgreSQL, FTS5 candidates re-ranked with rapidfuzz on SQLite, and a bounded substring scan elsewhere. Every backend looks
-at a bounded number of candidates, so the cost does not grow with the archive.
+lazily): candidates from the tsvector index on the fragment's rarest words, ranked by pg_trgm
+`word_similarity`, on PostgreSQL; FTS5 candidates re-ranked with rapidfuzz on SQLite; and a
+bounded substring scan elsewhere. Every backend looks at a bounded number of candidates, so the
+cost does not grow with the archive.
 """
 
 from django.db import connections
