@@ -82,6 +82,11 @@ class SearchBehaviour:
         ranked = dict(self.ranked("sugar", limit=10))
         assert ranked[self.sugar_thrice.id] > ranked[self.sugar_once.id]
 
+    def test_ranking_puts_the_shorter_of_two_single_mentions_first(self):
+        # Both quotes hold "island" once: the one where it weighs more ranks higher, not a tie.
+        ranked = dict(self.ranked("island", limit=10))
+        assert ranked[self.sugar_thrice.id] > ranked[self.sugar_once.id]
+
     def test_ranking_is_bounded_to_the_most_recent_matches(self):
         ranked = self.ranked("island", limit=1)
         assert [pk for pk, _ in ranked] == [self.sugar_thrice.id]
@@ -120,6 +125,7 @@ class FallbackSearchTests(SearchBehaviour, TestCase):
 
     test_ranked_returns_every_recent_match_with_a_score = None
     test_ranking_puts_the_denser_match_first = None
+    test_ranking_puts_the_shorter_of_two_single_mentions_first = None
 
 
 class BackendLoaderTests(TestCase):
