@@ -45,14 +45,15 @@ def select_quotes(params, *, user=None) -> QuoteSelection:
     filterset = QuoteFilterSet(data=params, queryset=public_quotes())
     if not filterset.is_valid():
         raise translate_validation(filterset.errors)
-    others = {
-        name: value for name, value in filterset.form.cleaned_data.items() if name not in ("q", "ordering")
-    }
-    unsearched = filterset.queryset
-    for name, value in others.items():
-        unsearched = filterset.filters[name].filter(unsearched, value)
+    data = filterset.form.cleaned_data
+    # One pass over the filters: everything but the search, then the search on top of it.
+    unsearched = filterset.queryset.all()
+    for name, value in data.items():
+        if name not in ("q", "ordering"):
+            unsearched = filterset.filters[name].filter(unsearched, value)
+    searched = filterset.filters["q"].filter(unsearched, data.get("q"))
     return QuoteSelection(
-        queryset=filterset.qs,
+        queryset=searched,
         ordering=filterset.ordering_key,
         search=filterset.search_query,
         unsearched=unsearched,

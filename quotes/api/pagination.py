@@ -19,7 +19,7 @@ from django.db.models import F
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 
-from quotes.api.representation import QUOTE_COLUMNS
+from quotes.api.rows import quote_rows_by_id, quote_rows_in
 from quotes.filtersets import ORDERINGS, SEARCH_ORDERING
 from quotes.models import Quote
 from quotes.search import get_search_backend
@@ -33,7 +33,7 @@ RELEVANCE_CANDIDATES = 500
 
 @dataclass
 class QuotePage:
-    """One page of quote rows (QUOTE_COLUMNS) and the cursors to its neighbours."""
+    """One page of quote rows (quotes.api.rows.QUOTE_COLUMNS) and the cursors to its neighbours."""
 
     rows: list[dict]
     next_cursor: str | None
@@ -122,7 +122,13 @@ def _keyset_page(selection: QuoteSelection, position: dict | None, size: int) ->
                 parts.remove(undated)
     rows: list[dict] = []
     for part in parts:
-        rows += part.values(*QUOTE_COLUMNS)[: size + 1 - len(rows)]
+        # The part picks the page's ids (ORM, index order); their columns come in one fixed
+        # statement, put back in page order here: (column, id) for dated quotes, id for undated.
+        part_rows = quote_rows_in(part[: size + 1 - len(rows)])
+        part_rows.sort(key=lambda row: (row["id"],) if row[column] is None else (row[column], row["id"]))
+        if forward:
+            part_rows.reverse()
+        rows += part_rows
         if len(rows) > size:
             break
     more = len(rows) > size
@@ -194,8 +200,8 @@ def _relevance_page(selection: QuoteSelection, position: dict | None, size: int)
         entries = entries[-size:]
 
     # The entries are known matches: fetch them without re-running the search.
-    page = selection.unsearched.filter(id__in=[e["i"] for e in entries])
-    by_id = {row["id"]: row for row in page.values(*QUOTE_COLUMNS)}
+    page = quote_rows_by_id([e["i"] for e in entries], using=queryset.db, statuses={Quote.Status.PUBLISHED})
+    by_id = {row["id"]: row for row in page}
     entries = [e for e in entries if e["i"] in by_id]
 
     def cursor(entry: dict, direction: str) -> str:

@@ -2,64 +2,21 @@
 
 `quote_dicts()` takes ids or a queryset and returns JSON-ready dicts in the same order, in three
 queries whatever the number of quotes: the quotes with speaker, venue and correct attribution
-(joined), their tags, and their citations with sources (both by `quote_id IN (...)`).
+(joined), their tags, and their citations with sources (statements in quotes/api/rows.py).
 """
-
-from collections import defaultdict
 
 from django.conf import settings
 from django.db.models import QuerySet
 
-from quotes.models import Citation, Quote
+from quotes.api.rows import QUOTE_COLUMNS, citation_rows_by_quote, quote_rows_by_id, tag_slugs_by_quote
+from quotes.models import Quote
 
-QUOTE_COLUMNS = (
-    "id",
-    "text",
-    "speaker__slug",
-    "speaker__name",
-    "speaker__wikidata_qid",
-    "speaker_role",
-    "said_on",
-    "date_precision",
-    "venue_id",
-    "venue__name",
-    "venue__kind",
-    "venue__location",
-    "venue__url",
-    "language",
-    "context",
-    "status",
-    "status_note",
-    "verification",
-    "verification_note",
-    "version",
-    "created_at",
-    "updated_at",
-    "correct_attribution_id",
-    "correct_attribution__status",
-    "correct_attribution__speaker__slug",
-    "correct_attribution__speaker__name",
-)
-CITATION_COLUMNS = (
-    "id",
-    "quote_id",
-    "role",
-    "locator",
-    "selector_exact",
-    "selector_prefix",
-    "selector_suffix",
-    "match",
-    "source_id",
-    "source__url",
-    "source__title",
-    "source__publisher",
-    "source__published_on",
-)
+__all__ = ["QUOTE_COLUMNS", "quote_dicts", "quote_rows", "represent_quotes"]
 
 
 def quote_rows(queryset: QuerySet) -> list[dict]:
-    """One query: the columns `represent_quotes()` needs, in the queryset's order."""
-    return list(queryset.values(*QUOTE_COLUMNS))
+    """The rows `represent_quotes()` needs for the quotes of `queryset`, in its order (two queries)."""
+    return quote_rows_by_id(list(queryset.values_list("id", flat=True)), using=queryset.db)
 
 
 def quote_dicts(ids_or_queryset, *, base_url: str | None = None) -> list[dict]:
@@ -67,30 +24,23 @@ def quote_dicts(ids_or_queryset, *, base_url: str | None = None) -> list[dict]:
     if isinstance(ids_or_queryset, QuerySet):
         rows = quote_rows(ids_or_queryset)
     else:
-        ids = list(ids_or_queryset)
-        by_id = {row["id"]: row for row in quote_rows(Quote.objects.filter(id__in=ids))}
-        rows = [by_id[pk] for pk in ids if pk in by_id]
+        rows = quote_rows_by_id(ids_or_queryset)
     return represent_quotes(rows, base_url=base_url)
 
 
 def represent_quotes(rows: list[dict], *, base_url: str | None = None) -> list[dict]:
-    """Turn `quote_rows()` rows into API dicts; two more queries (tags, citations) for all of them."""
+    """Turn quote rows (quotes.api.rows) into API dicts: two more queries, tags and citations."""
     if not rows:
         return []
     base = (settings.SITE_URL if base_url is None else base_url).rstrip("/")
     ids = [row["id"] for row in rows]
-    tags = defaultdict(list)
-    tag_rows = (
-        Quote.tags.through.objects.filter(quote_id__in=ids)
-        .order_by("tag__name")
-        .values_list("quote_id", "tag__slug")
-    )
-    for quote_id, slug in tag_rows:
-        tags[quote_id].append(slug)
-    citations = defaultdict(list)
-    for row in Citation.objects.filter(quote_id__in=ids).order_by("role", "id").values(*CITATION_COLUMNS):
-        citations[row["quote_id"]].append(citation_dict(row))
-    return [quote_dict(row, tags[row["id"]], citations[row["id"]], base) for row in rows]
+    tags = tag_slugs_by_quote(ids)
+    citations = citation_rows_by_quote(ids)
+    dicts = []
+    for row in rows:
+        pk = row["id"]
+        dicts.append(quote_dict(row, tags.get(pk, []), [citation_dict(c) for c in citations.get(pk, ())], base))
+    return dicts
 
 
 def _iso(value) -> str | None:

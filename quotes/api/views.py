@@ -20,7 +20,8 @@ from archive.api.base import SLUG_REGEX, ApiModelViewSet, ApiViewSetMixin, json_
 from archive.api.errors import PreconditionFailed
 from quotes.api.pagination import QuoteCursorPagination, page_size_from, paginate_quotes
 from quotes.api.permissions import QuotePermissions, ReadAnyoneWriteEditors
-from quotes.api.representation import quote_rows, represent_quotes
+from quotes.api.representation import represent_quotes
+from quotes.api.rows import quote_rows_by_id
 from quotes.api.serializers import (
     CitationSerializer,
     QuoteSerializer,
@@ -31,7 +32,7 @@ from quotes.api.serializers import (
 )
 from quotes.filtersets import QuoteFilterSet, SpeakerFilterSet, TagFilterSet, VenueFilterSet
 from quotes.models import Citation, Quote, Speaker, Tag, Venue
-from quotes.selectors import select_quotes, viewable_quotes
+from quotes.selectors import select_quotes
 from quotes.services import record_evidence_change, save_quote
 from quotes.verification import verify_quote
 
@@ -157,8 +158,8 @@ class QuoteViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
         return quote
 
     def quote_response(self, request, pk, *, status: int = 200):
-        visible = Quote.objects.all() if can_see_drafts(request.user) else viewable_quotes()
-        rows = quote_rows(visible.filter(pk=pk))
+        statuses = None if can_see_drafts(request.user) else Quote.PUBLIC_STATUSES
+        rows = quote_rows_by_id([int(pk)], statuses=statuses)
         if not rows:
             raise NotFound("No published quote has this id.")
         row = rows[0]
