@@ -39,7 +39,8 @@ def represent_quotes(rows: list[dict], *, base_url: str | None = None) -> list[d
     dicts = []
     for row in rows:
         pk = row["id"]
-        dicts.append(quote_dict(row, tags.get(pk, []), [citation_dict(c) for c in citations.get(pk, ())], base))
+        cited = [citation_dict(citation) for citation in citations.get(pk, ())]
+        dicts.append(quote_dict(row, tags.get(pk, []), cited, base))
     return dicts
 
 
