@@ -14,8 +14,6 @@ most common elements, about the 1,000 most frequent words with their frequencies
 process every few minutes: a word not listed is rarer than every listed one.
 """
 
-import threading
-import time
 from itertools import combinations
 
 from django.db import OperationalError, connections, transaction
@@ -23,12 +21,7 @@ from psycopg.errors import QueryCanceled
 
 from quotes.lookup.base import LookupBackend, LookupHit
 from quotes.search.query import TOKEN
-
-WORD_STATS_SQL = """
-    SELECT most_common_elems::text::text[], most_common_elem_freqs
-    FROM pg_stats
-    WHERE schemaname = current_schema() AND tablename = 'quotes_quote' AND attname = 'search_vector'
-"""
+from quotes.search.statistics import WordFrequencies
 
 # The inner LIMIT bounds the work when many quotes hold the chosen words (a fragment of only
 # common words, which nearly every quote resembles); `found` says whether it was reached. Ties
@@ -59,35 +52,6 @@ def at_least(words: list[str], count: int) -> str:
     if count == 1:
         return " | ".join(quoted)
     return " | ".join("(" + " & ".join(c) + ")" for c in combinations(quoted, count))
-
-
-class WordFrequencies:
-    """Share of quotes holding each of the most common words, from pg_stats, cached a while."""
-
-    TTL_SECONDS = 600
-    _cache: dict[str, tuple[float, dict[str, float]]] = {}
-    _lock = threading.Lock()
-
-    @classmethod
-    def get(cls, using: str) -> dict[str, float]:
-        now = time.monotonic()
-        cached = cls._cache.get(using)
-        if cached and cached[0] > now:
-            return cached[1]
-        with connections[using].cursor() as cursor:
-            cursor.execute(WORD_STATS_SQL)
-            row = cursor.fetchone()
-        # The frequencies list ends with the minimum, the maximum and the null share: zip stops
-        # at the last word. No statistics yet (never analysed): every word counts as rare.
-        frequencies = dict(zip(row[0], row[1], strict=False)) if row and row[0] else {}
-        with cls._lock:
-            cls._cache[using] = (now + cls.TTL_SECONDS, frequencies)
-        return frequencies
-
-    @classmethod
-    def clear(cls) -> None:
-        with cls._lock:
-            cls._cache.clear()
 
 
 class PostgresLookupBackend(LookupBackend):

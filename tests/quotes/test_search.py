@@ -1,6 +1,6 @@
 """Full-text search behaves the same on every database: phrases, OR, exclusions, accents."""
 
-from unittest import skipUnless
+from unittest import mock, skipUnless
 
 from django.db import connection
 from django.test import TestCase
@@ -100,6 +100,54 @@ class PostgresSearchTests(SearchBehaviour, TestCase):
         sql, params = tsquery_sql(parse_query('"Régime change" OR cuba -venezuela'))
         assert sql.count("phraseto_tsquery") == 3 and "!!" in sql
         assert params == ["regime change", "cuba", "venezuela"]
+
+
+@skipUnless(connection.vendor == "postgresql", "PostgreSQL backend")
+class PostgresWindowTests(TestCase):
+    """A word neither rare nor very common is ranked among the newest ids first (a window)."""
+
+    @classmethod
+    def setUpTestData(cls):
+        speaker = make_speaker("Ben")
+        cls.harbour = [make_quote(f"The harbour wall number {n} is finished.", speaker) for n in range(10)]
+        for n in range(10):  # the newest quotes do not hold the word
+            make_quote(f"The lighthouse number {n} is lit.", speaker)
+
+    def ranked(self, raw: str, *, limit: int, window: bool) -> list[tuple[int, float]]:
+        from quotes.search.postgres import PostgresSearchBackend
+        from quotes.search.statistics import WordFrequencies
+
+        statistics = {"harbour": 0.01, "the": 0.5}
+        WordFrequencies.clear()  # the highest id is cached per process
+        with (
+            mock.patch.object(WordFrequencies, "get", return_value=statistics),
+            mock.patch.object(PostgresSearchBackend, "WINDOW_MARGIN", 0.025),  # 5 ids for 2 rows
+            mock.patch.object(PostgresSearchBackend, "WINDOW_MIN_SHARE", 0.002 if window else 2),
+        ):
+            return get_search_backend().ranked(public_quotes(), parse_query(raw), limit=limit)
+
+    def test_the_window_gives_the_same_newest_matches(self):
+        from django.db import connection as db
+        from django.test.utils import CaptureQueriesContext
+
+        for limit in (1, 2, 5, 20):
+            with CaptureQueriesContext(db) as queries:
+                windowed = self.ranked("harbour", limit=limit, window=True)
+            assert windowed == self.ranked("harbour", limit=limit, window=False)
+            assert [pk for pk, _ in windowed] == [q.id for q in self.harbour[::-1][:limit]]
+            if limit <= 5:
+                # A window of 2.5 x limit ids holds too few matches (the newest ten quotes hold
+                # none): the rest of the archive was asked as well.
+                searches = [q for q in queries.captured_queries if "search_vector @@" in q["sql"]]
+                assert len(searches) == 2
+
+    def test_estimated_share_multiplies_words_and_adds_alternatives(self):
+        from quotes.search.postgres import estimated_share
+
+        shares = {"a": 0.5, "b": 0.1}
+        assert estimated_share(parse_query("a b"), shares) == 0.05
+        assert estimated_share(parse_query("a OR b"), shares) == 0.6
+        assert estimated_share(parse_query('"a b" unlisted'), shares) == 0.0
 
 
 @skipUnless(connection.vendor == "sqlite", "SQLite backend")
