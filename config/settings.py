@@ -220,6 +220,10 @@ FETCH_PRIVATE_ENDPOINT_ALLOWLIST = env_list("FETCH_PRIVATE_ENDPOINT_ALLOWLIST", 
 
 # Public base URL used in oEmbed answers, JSON-LD and citations when no request is at hand.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Embed cards and oEmbed answers reuse a quote's state (what their ETag is made of) for this many
+# seconds per server process instead of asking the database on every view; a save in the same
+# process ends the reuse at once. 0 asks every time.
+EMBED_STATE_SECONDS = env_int("EMBED_STATE_SECONDS", 2)
 
 # --- Admin login attempts (django-axes) --------------------------------------------------------
 # After AXES_FAILURE_LIMIT wrong passwords for one username from one address, that pair is locked

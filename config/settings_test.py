@@ -12,3 +12,6 @@ os.environ.setdefault("THROTTLE_USER_RATE", "100000/min")
 from config.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Query-count tests count the embed's state query on every request; tests/quotes/test_embed.py
+# turns the few-seconds reuse on where it is what is tested.
+EMBED_STATE_SECONDS = 0

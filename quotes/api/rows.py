@@ -81,6 +81,7 @@ FROM quotes_citation c JOIN archive_source src ON src.id = c.source_id
 WHERE c.quote_id {ids}
 ORDER BY c.role, c.id"""
 
+MAX_ID = 2**63 - 1  # a larger id matches nothing, and the databases would refuse the number
 _QUOTE_DATES = {"said_on"}
 _QUOTE_DATETIMES = {"created_at", "updated_at"}
 _CITATION_DATES = {"source__published_on"}
@@ -133,7 +134,7 @@ def _fetch(using: str, sql: str, ids: list[int], columns, dates=frozenset(), dat
 def quote_rows_by_id(ids, *, using: str = "default", statuses=None) -> list[dict]:
     """The quotes with these ids (those that exist, and have one of `statuses` when given), in
     the order of `ids`."""
-    ids = list(ids)
+    ids = [pk for pk in ids if 0 < pk <= MAX_ID]
     if not ids:
         return []
     rows = _fetch(using, QUOTES_SQL, ids, QUOTE_COLUMNS, _QUOTE_DATES, _QUOTE_DATETIMES)

@@ -1,8 +1,11 @@
 """Reads for the public pages: what may be shown, fetched in a fixed number of queries."""
 
 import hashlib
+import threading
+import time
 from functools import cache
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Prefetch
 from django.http import Http404
@@ -60,17 +63,71 @@ def _state_sql() -> str:
     )
 
 
+class RecentStates:
+    """What the state query answered in the last few seconds, per process.
+
+    An embedded card is asked for on every view of every page that carries it, so a card on a
+    busy page is asked for many times a second; within `EMBED_STATE_SECONDS` the answer is reused
+    instead of asking the database again. A save in this process forgets everything at once
+    (see forget_quote_states); other processes see the change within the window, which is well
+    inside the five minutes browsers may keep a card anyway.
+    """
+
+    def __init__(self, *, max_entries: int = 20_000):
+        self.max_entries = max_entries
+        self._states: dict[int, tuple[float, tuple | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, pk: int, now: float):
+        found = self._states.get(pk)
+        if found is None or found[0] < now:
+            return None
+        return found
+
+    def put(self, pk: int, row: tuple | None, expires: float) -> None:
+        with self._lock:
+            if len(self._states) >= self.max_entries:
+                self._states.clear()
+            self._states[pk] = (expires, row)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._states.clear()
+
+
+recent_states = RecentStates()
+
+
+def forget_quote_states(**kwargs) -> None:
+    """Receiver for saves and deletes of anything a card shows."""
+    recent_states.clear()
+
+
+def _state_row(pk: int) -> tuple | None:
+    window = settings.EMBED_STATE_SECONDS
+    now = time.monotonic()
+    if window > 0:
+        found = recent_states.get(pk, now)
+        if found is not None:
+            return found[1]
+    with connection.cursor() as cursor:
+        cursor.execute(_state_sql(), [pk, *Quote.PUBLIC_STATUSES])
+        row = cursor.fetchone()
+    if window > 0:
+        recent_states.put(pk, row, now + window)
+    return row
+
+
 def quote_state_tag(*, pk: int, salt: str) -> str | None:
-    """A strong ETag for everything a card or oEmbed answer shows, from one cheap query.
+    """A strong ETag for everything a card or oEmbed answer shows, from one cheap query (or none,
+    when the same quote was asked for in the last EMBED_STATE_SECONDS).
 
     None when the quote is not public. A change to the quote, its speaker, venue, citations or
     their sources changes the tag; `salt` carries what the request varies (theme, size, host).
     """
     if not 0 < pk <= MAX_ID:
         return None
-    with connection.cursor() as cursor:
-        cursor.execute(_state_sql(), [pk, *Quote.PUBLIC_STATUSES])
-        row = cursor.fetchone()
+    row = _state_row(pk)
     if row is None:
         return None
     digest = hashlib.sha256(f"{salt}|{row!r}".encode()).hexdigest()[:32]

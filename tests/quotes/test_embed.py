@@ -145,3 +145,28 @@ def test_card_without_sources_cites_its_permalink(client, db):
 def test_head_is_served_and_post_is_refused(client, trump):
     assert client.head(f"/embed/q/{trump.pk}/").status_code == 200
     assert client.post(f"/embed/q/{trump.pk}/").status_code == 405
+
+
+def test_a_busy_card_reuses_its_state_until_something_it_shows_is_saved(client, trump, settings):
+    settings.EMBED_STATE_SECONDS = 60
+    etag = embed(client, trump)["ETag"]
+    # Asked again within the window: neither the state nor the card costs a query.
+    with CaptureQueriesContext(connection) as repeated:
+        assert client.get(f"/embed/q/{trump.pk}/", headers={"If-None-Match": etag}).status_code == 304
+        assert embed(client, trump)["ETag"] == etag
+    assert len(repeated) == 0
+    # A save of anything the card shows ends the reuse at once (other processes: within the window).
+    trump.text = "Words changed by an editor."
+    trump.save()
+    html = embed(client, trump).content.decode()
+    assert "Words changed by an editor." in html
+    cite(trump, make_source(title="A later report"))
+    assert embed(client, trump)["ETag"] != etag
+
+
+def test_a_retracted_or_unpublished_quote_is_not_kept_public_by_the_reuse(client, trump, settings):
+    settings.EMBED_STATE_SECONDS = 60
+    assert embed(client, trump).status_code == 200
+    trump.status = Quote.Status.DRAFT
+    trump.save()
+    assert client.get(f"/embed/q/{trump.pk}/").status_code == 404
