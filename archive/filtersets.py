@@ -32,6 +32,15 @@ class BooleanChoiceFilter(django_filters.ChoiceFilter):
         super().__init__(*args, **kwargs)
 
 
+class SharedFields(dict):
+    """A form's fields, handed to each new form as they are: Django deep-copies every field (and
+    every choice list) for each form because rendering may change a widget. Filter forms are only
+    ever validated, never rendered, and validation changes no field."""
+
+    def __deepcopy__(self, memo):
+        return dict(self)
+
+
 class StrictFilterSet(django_filters.FilterSet):
     """A FilterSet whose text filters refuse NUL bytes (Django's CharField already does), built
     once per class rather than once per request.
@@ -58,7 +67,9 @@ class StrictFilterSet(django_filters.FilterSet):
         if parts is None:
             prototype = object.__new__(cls)
             django_filters.FilterSet.__init__(prototype)  # copies the filters, once
-            parts = (prototype.filters, django_filters.FilterSet.get_form_class(prototype))
+            form_class = django_filters.FilterSet.get_form_class(prototype)
+            form_class.base_fields = SharedFields(form_class.base_fields)
+            parts = (prototype.filters, form_class)
             cls._built_parts = parts
         return parts
 
