@@ -93,27 +93,65 @@ def model_index_statements(using: str = "default") -> dict[str, str]:
     return statements
 
 
+def foreign_key_statements(using: str = "default") -> dict[str, str]:
+    """{constraint name: ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY} for the foreign keys of the
+    tables an import fills, exactly as Django's migrations created them (names included)."""
+    connection = connections[using]
+    statements = {}
+    with connection.schema_editor(collect_sql=True, atomic=False) as editor:
+        for model in BULK_TABLES:
+            for field in model._meta.concrete_fields:
+                if field.remote_field is None or not field.db_constraint:
+                    continue
+                statement = editor._create_fk_sql(model, field, "_fk_%(to_table)s_%(to_column)s")
+                statements[str(statement.parts["name"]).strip('"')] = str(statement)
+    return statements
+
+
+def _present(using: str) -> tuple[set[str], set[str]]:
+    """The index names and foreign-key names now on the bulk tables."""
+    tables = [model._meta.db_table for model in BULK_TABLES]
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = ANY(%s)",
+            [tables],
+        )
+        indexes = {row[0] for row in cursor.fetchall()}
+        cursor.execute(
+            "SELECT conname FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text = ANY(%s)",
+            [tables],
+        )
+        keys = {row[0] for row in cursor.fetchall()}
+    return indexes, keys
+
+
 def restore_indexes(using: str = "default") -> None:
-    """Create whichever import-dropped index is missing (left so by an import that was killed)."""
+    """Create whichever import-dropped index or foreign key is missing (left so by an import that
+    was killed)."""
     connection = connections[using]
     if connection.vendor != "postgresql":
         install_search_structures(using)  # SQLite: re-creates missing FTS triggers (and then rebuilds)
         return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = ANY(%s)",
-            [[model._meta.db_table for model in BULK_TABLES]],
-        )
-        present = {row[0] for row in cursor.fetchall()}
-    missing = [sql for name, sql in model_index_statements(using).items() if name not in present]
-    if missing or not set(POSTGRES_INDEXES) <= present:
-        _build(missing, using)
+    indexes, keys = _present(using)
+    missing = [sql for name, sql in model_index_statements(using).items() if name not in indexes]
+    missing_keys = [sql for name, sql in foreign_key_statements(using).items() if name not in keys]
+    if missing or missing_keys or not set(POSTGRES_INDEXES) <= indexes:
+        _build(missing, missing_keys, using)
 
 
 def _drop(using: str) -> None:
     connection = connections[using]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # Foreign keys are checked row by row (a trigger each); they come back checked in one pass.
+            # Only those the models define, so that they are re-created exactly as they were.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # ALTER TABLE refuses pending checks
+            _, keys = _present(using)
+            for name, sql in foreign_key_statements(using).items():
+                if name in keys:
+                    table = sql.split('"')[1]
+                    cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             for name in (*POSTGRES_INDEXES, *model_index_statements(using)):
                 cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
         else:
@@ -121,42 +159,63 @@ def _drop(using: str) -> None:
                 cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
 
 
-def _build(statements: list[str], using: str) -> None:
-    """The B-tree statements plus the search structures; on two connections when that is safe."""
+def _table_and_name(sql: str) -> tuple[str, str]:
+    parts = sql.split('"')
+    return parts[1], parts[3]
+
+
+def _build(statements: list[str], foreign_keys: list[str], using: str) -> None:
+    """The B-trees, the search structures, the foreign keys and fresh statistics; on two connections
+    when that is safe.
+
+    A foreign key comes back in two steps: added NOT VALID first (no scan, before any index build,
+    as it must lock both tables against them), then validated by one scan of the table, which only
+    has to wait for the builds on that table."""
     connection = connections[using]
+    with connection.cursor() as cursor:
+        # CREATE INDEX refuses a table with deferred foreign-key checks pending: run them now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for sql in SEARCH_INSTALL_SQL[:2]:  # the extension and the generated column: no-ops once there
+            cursor.execute(sql)
+        for sql in foreign_keys:
+            cursor.execute(f"{sql} NOT VALID")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    validate = [
+        'ALTER TABLE "{}" VALIDATE CONSTRAINT "{}"'.format(*_table_and_name(sql))
+        for sql in sorted(foreign_keys, key=lambda sql: _table_and_name(sql)[0] == "quotes_quote")
+    ]
+    # Longest first: the trigram index, then the tsvector one, then the B-trees and checks.
+    work = [*SEARCH_INSTALL_SQL[2:][::-1], *statements, *validate]
+    work += [f"ANALYZE {model._meta.db_table}" for model in BULK_TABLES]
     if connection.in_atomic_block or BUILD_WORKERS < 2:
         with connection.cursor() as cursor:
-            # CREATE INDEX refuses a table with deferred foreign-key checks pending: run them now.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"SET maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'")
-            for sql in statements:
+            for sql in work:
                 cursor.execute(sql)
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        install_search_structures(using)
         return
-    # The two GIN indexes are the longest builds: one starts each queue, the B-trees follow.
-    queues = [["search"], []]
-    for i, sql in enumerate(statements):
-        queues[(i + 1) % 2].append(sql)
+    # One shared list: each connection takes the next statement when it is free.
+    lock = threading.Lock()
     errors: list[BaseException] = []
 
-    def work(queue: list[str]) -> None:
-        worker = connections.create_connection(using)
+    def worker() -> None:
+        db = connections.create_connection(using)
         try:
-            with worker.cursor() as cursor:
+            with db.cursor() as cursor:
                 cursor.execute(f"SET maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'")
-                for sql in queue:
-                    for statement in SEARCH_INSTALL_SQL if sql == "search" else [sql]:
-                        cursor.execute(statement)
+                while not errors:
+                    with lock:
+                        if not work:
+                            return
+                        sql = work.pop(0)
+                    cursor.execute(sql)
         except BaseException as error:  # re-raised by the importing thread
             errors.append(error)
         finally:
-            worker.close()
+            db.close()
 
-    threads = [
-        threading.Thread(target=work, args=(queue,), name=f"index-build-{i}")
-        for i, queue in enumerate(queues)
-    ]
+    threads = [threading.Thread(target=worker, name=f"index-build-{i}") for i in range(BUILD_WORKERS)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -182,6 +241,8 @@ def search_index_deferred(enabled: bool, using: str = "default"):
         yield True
     finally:
         if connection.vendor == "postgresql":
-            _build(list(model_index_statements(using).values()), using)
+            indexes, keys = _present(using)
+            foreign_keys = [sql for name, sql in foreign_key_statements(using).items() if name not in keys]
+            _build(list(model_index_statements(using).values()), foreign_keys, using)
         else:
             install_search_structures(using)  # recreates the triggers and rebuilds the FTS index

@@ -62,6 +62,9 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         self._close_bar()
         self.stdout.write(summary.line())
+        if options["verbosity"] >= 2:
+            for phase, seconds in summary.phases.items():
+                self.stdout.write(f"  {seconds:7.1f} s  {phase}")
         if summary.rejected:
             for reason, count in sorted(summary.reasons.items(), key=lambda item: -item[1]):
                 self.stdout.write(f"  {count:,} × {reason}")

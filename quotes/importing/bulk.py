@@ -1,0 +1,250 @@
+"""PostgreSQL bulk load: COPY straight into the tables, matching in memory.
+
+Taken for a large import next to the archive (the same choice as `--search-index auto`, see
+search_index.py), while the tables' secondary indexes and foreign keys are dropped. At the start
+the natural keys already in the archive are read once (quote speaker + text hash, source URL
+hash, 128 bits of each hash); every batch then matches its records against them in memory,
+takes ids for the new quotes and sources from the tables' own sequences, and COPYs the new
+rows into quotes, sources and citations in one transaction, so batches stay atomic and a re-run
+after an interruption matches what was committed. The unique constraints stay in place and
+remain the arbiter: should another writer insert a clashing row meanwhile, the batch fails,
+the keys are read again and the batch is matched anew.
+
+Citations of quotes that were already known (in the archive, or earlier in the file) are the
+one part matched by the database: staged and inserted where missing, as BatchWriter does.
+"""
+
+from django.db import IntegrityError, connections, transaction
+
+from quotes.importing.copyrows import NULL, ImportLayout, PreparedRecord, hash_key
+from quotes.importing.writer import BatchResult, BatchWriter
+from quotes.models import Speaker
+
+COPY_CHUNK = 1 << 20  # characters sent to the server at a time
+CONFLICT_RETRIES = 3
+
+
+class BulkConflict(Exception):  # noqa: N818
+    """A batch clashed with rows written by someone else during the import."""
+
+
+class BulkWriter:
+    def __init__(self, layout: ImportLayout, *, using: str = "default") -> None:
+        self.layout = layout
+        self.connection = connections[using]
+        self.resolver = BatchWriter(using=using)  # speakers, venues, tags, and the m2m links
+        self.quote_ids: dict[int, int] = {}
+        self.source_ids: dict[int, int] = {}
+        self.sequences: dict[str, str] = {}
+        self.speakers_by_qid: dict[str, int] = {}
+        self.speakers_by_slug: dict[str, tuple[int | None, str | None]] = {}
+
+    def preload(self) -> None:
+        """Read the keys already in the archive (a COPY each: about a second per million rows)."""
+        self.quote_ids.clear()
+        self.source_ids.clear()
+        self.speakers_by_qid.clear()
+        self.speakers_by_slug.clear()
+        self.resolver.speaker_ids.clear()
+        with self.connection.cursor() as cursor:
+            raw = cursor.cursor
+            with raw.copy("COPY (SELECT slug, wikidata_qid, id FROM quotes_speaker) TO STDOUT") as copy:
+                for slug, qid, pk in copy.rows():
+                    self.speakers_by_slug[slug] = (int(pk), qid)
+                    if qid:
+                        self.speakers_by_qid[qid] = int(pk)
+            with raw.copy("COPY (SELECT speaker_id, text_hash, id FROM quotes_quote) TO STDOUT") as copy:
+                for speaker_id, digest, pk in copy.rows():
+                    self.quote_ids[(hash_key(digest) << 64) | int(speaker_id)] = int(pk)
+            with raw.copy("COPY (SELECT url_hash, id FROM archive_source) TO STDOUT") as copy:
+                for digest, pk in copy.rows():
+                    self.source_ids[hash_key(digest)] = int(pk)
+            for table in ("quotes_quote", "archive_source"):
+                cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+                self.sequences[table] = cursor.fetchone()[0]
+
+    def _ids(self, cursor, table: str, count: int) -> list[int]:
+        if not count:
+            return []
+        cursor.execute(
+            "SELECT min(v), max(v) FROM (SELECT nextval(%s) AS v FROM generate_series(1, %s)) t",
+            [self.sequences[table], count],
+        )
+        low, high = cursor.fetchone()
+        if high - low + 1 == count:
+            return list(range(low, high + 1))
+        # Someone else took values meanwhile: these are ours, just not contiguous. Take a fresh list.
+        cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [self.sequences[table], count])
+        return [row[0] for row in cursor.fetchall()]
+
+    def write(self, batch: list[PreparedRecord]) -> BatchResult:
+        """One atomic batch; on a clash with another writer's rows, read the keys again and retry."""
+        for _ in range(CONFLICT_RETRIES):
+            try:
+                return self._write(batch)
+            except BulkConflict:
+                self.preload()
+        return self._write(batch)
+
+    def _write(self, batch: list[PreparedRecord]) -> BatchResult:
+        """Raises BulkConflict with the batch rolled back (the caller reads the keys again)."""
+        if not batch:
+            return BatchResult()
+        try:
+            # (wrap_database_errors: the raw COPYs raise the driver's errors, not Django's)
+            with (
+                transaction.atomic(using=self.connection.alias),
+                self.connection.wrap_database_errors,
+                self.connection.cursor() as cursor,
+            ):
+                return self._write_batch(cursor, batch)
+        except IntegrityError as error:
+            raise BulkConflict(str(error)) from error
+
+    def _write_batch(self, cursor, batch: list[PreparedRecord]) -> BatchResult:
+        resolver = self.resolver
+        records = batch  # speaker, venue, tags and about: what BatchWriter's helpers read
+        self._resolve_speakers([r.speaker for r in records] + [s for r in records for s in r.about])
+        resolver._resolve_venues({r.venue for r in records if r.venue})
+        resolver._resolve_tags({slug: name for r in records for slug, name in r.tags})
+        speaker_ids, venue_ids = resolver.speaker_ids, resolver.venue_ids
+
+        # Match in memory; new keys get their ids below, in the order first seen.
+        new_quotes: dict[int, int] = {}  # key -> index into quote rows
+        new_sources: dict[int, int] = {}
+        quote_rows, source_rows = [], []
+        keys = []
+        for record in batch:
+            key = (record.quote_key << 64) | speaker_ids[record.speaker.key]
+            keys.append(key)
+            if key not in self.quote_ids and key not in new_quotes:
+                new_quotes[key] = len(quote_rows)
+                venue = venue_ids[record.venue] if record.venue else None
+                quote_rows.append((speaker_ids[record.speaker.key], venue, record.quote_row))
+            for url_key, source_row, _ in record.citations:
+                if url_key not in self.source_ids and url_key not in new_sources:
+                    new_sources[url_key] = len(source_rows)
+                    source_rows.append(source_row)
+
+        quote_ids = self._ids(cursor, "quotes_quote", len(quote_rows))
+        source_ids = self._ids(cursor, "archive_source", len(source_rows))
+        new_quote_ids = {key: quote_ids[i] for key, i in new_quotes.items()}
+        new_source_ids = {key: source_ids[i] for key, i in new_sources.items()}
+
+        def quote_id(key):
+            return self.quote_ids.get(key) or new_quote_ids[key]
+
+        def source_id(key):
+            return self.source_ids.get(key) or new_source_ids[key]
+
+        cited_line = self.layout.citations.line
+        citation_lines, known_citations, seen = [], [], set()
+        record_quote_ids = []
+        for prepared, key in zip(batch, keys, strict=True):
+            qid = quote_id(key)
+            record_quote_ids.append(qid)
+            fresh = key in new_quotes and qid not in seen
+            seen.add(qid)
+            cited = set()
+            for url_key, _, citation_row in prepared.citations:
+                sid = source_id(url_key)
+                if sid in cited:
+                    continue
+                cited.add(sid)
+                if fresh:
+                    citation_lines.append(cited_line(f"{qid}\t{sid}", citation_row))
+                else:  # the quote may cite it already: the database decides
+                    known_citations.append((qid, sid, citation_row))
+
+        sources, quotes = self.layout.sources, self.layout.quotes
+        self._copy(
+            cursor,
+            sources,
+            (sources.line(str(sid), row) for sid, row in zip(source_ids, source_rows, strict=True)),
+        )
+        self._copy(
+            cursor,
+            quotes,
+            (
+                quotes.line(f"{pk}\t{speaker}\t{NULL if venue is None else venue}", row)
+                for pk, (speaker, venue, row) in zip(quote_ids, quote_rows, strict=True)
+            ),
+        )
+        self._copy(cursor, self.layout.citations, citation_lines)
+        added = len(citation_lines) + self._add_known_citations(cursor, known_citations)
+        if any(r.tags or r.about for r in records):
+            resolver._write_links(cursor, records, record_quote_ids)
+        # Remembered at once: a batch that fails later is rolled back and the keys read again.
+        self.quote_ids.update(new_quote_ids)
+        self.source_ids.update(new_source_ids)
+        return BatchResult(
+            created=len(quote_rows), matched=len(batch) - len(quote_rows), citations_added=added
+        )
+
+    def _resolve_speakers(self, refs) -> None:
+        """BatchWriter._resolve_speakers's rules (QID, then slug unless it belongs to someone with
+        another QID; a homonym gets the QID in its slug), against every speaker read at the start."""
+        speaker_ids, by_qid, by_slug = self.resolver.speaker_ids, self.speakers_by_qid, self.speakers_by_slug
+        missing = {ref.key: ref for ref in refs if ref.key not in speaker_ids}
+        new, same_as, created_by_slug = {}, {}, {}
+        for key, ref in missing.items():
+            if ref.qid and ref.qid in by_qid:
+                speaker_ids[key] = by_qid[ref.qid]
+                continue
+            owner = by_slug.get(ref.slug)
+            if BatchWriter._slug_match(ref, owner):
+                if owner[0] is None:
+                    same_as[key] = ref.slug
+                else:
+                    speaker_ids[key] = owner[0]
+                continue
+            slug = next(c for c in BatchWriter._slug_candidates(ref) if c not in by_slug)
+            speaker = Speaker(
+                name=ref.name,
+                slug=slug,
+                wikidata_qid=ref.qid,
+                aliases=ref.aliases,
+                description=ref.description,
+            )
+            speaker.derive_search_names()
+            by_slug[slug] = (None, ref.qid)
+            created_by_slug[slug] = key
+            new[key] = speaker
+        if not new:
+            return
+        for key, speaker in zip(new, Speaker.objects.bulk_create(list(new.values())), strict=True):
+            speaker_ids[key] = speaker.pk
+            by_slug[speaker.slug] = (speaker.pk, speaker.wikidata_qid)
+            if speaker.wikidata_qid:
+                by_qid[speaker.wikidata_qid] = speaker.pk
+        for key, slug in same_as.items():
+            speaker_ids[key] = speaker_ids[created_by_slug[slug]]
+
+    def _copy(self, cursor, layout, lines) -> None:
+        chunk, size = [], 0
+        with cursor.cursor.copy(f"COPY {layout.table} ({layout.columns}) FROM STDIN") as copy:
+            for line in lines:
+                chunk.append(line)
+                size += len(line)
+                if size >= COPY_CHUNK:
+                    copy.write("".join(chunk))
+                    chunk, size = [], 0
+            if chunk:
+                copy.write("".join(chunk))
+
+    def _add_known_citations(self, cursor, rows) -> int:
+        if not rows:
+            return 0
+        layout = self.layout.citations
+        stage = self.resolver.citations.stage
+        cursor.execute(self.resolver.citations.stage_ddl())
+        cursor.execute(f"TRUNCATE {stage}")
+        with cursor.cursor.copy(f"COPY {stage} ({layout.columns}) FROM STDIN") as copy:
+            copy.write("".join(layout.line(f"{q}\t{s}", row) for q, s, row in rows))
+        # Names from the models' metadata, no values.
+        cursor.execute(
+            f"INSERT INTO {layout.table} ({layout.columns}) SELECT {layout.columns} FROM {stage} s "  # noqa: S608
+            f"WHERE NOT EXISTS (SELECT 1 FROM {layout.table} t "
+            "WHERE t.quote_id = s.quote_id AND t.source_id = s.source_id)"
+        )
+        return max(cursor.rowcount, 0)

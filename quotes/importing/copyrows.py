@@ -1,0 +1,256 @@
+"""Rows in PostgreSQL's COPY text format, laid out once per import and filled per record.
+
+The bulk loader (quotes/importing/bulk.py) writes quotes, sources and citations with `COPY`
+straight into their tables. The parsing process formats everything it can (every column but
+the ids and the speaker and venue, which only the database knows) so that the writing process
+only prefixes ids and sends the text on.
+"""
+
+import datetime
+import hashlib
+from dataclasses import dataclass
+
+from django.db import connections
+from django.utils import timezone
+
+from archive.models import Source
+from archive.text import _FOLD, normalize_text, strip_accents
+from quotes.importing.records import QuoteRecord, SpeakerRef, VenueRef, compact_pickle
+from quotes.models import Citation, Quote
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+NULL = "\\N"
+
+
+def copy_text(value) -> str:
+    """One value as COPY text: NULL, booleans, numbers, dates, and escaped strings."""
+    if value is None:
+        return NULL
+    if isinstance(value, str):
+        return value.translate(_ESCAPES)
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def derived_text(text: str) -> tuple[str, str]:
+    """(normalize_text(text), search_form(text)), without the Unicode passes an ASCII text needs not:
+    for ASCII, NFKC and accent stripping change nothing and casefold is lower; `_FOLD` touches only '`'.
+    (str.split and the `\\s` of the archive's regex agree on what whitespace is.)"""
+    if text.isascii():
+        if "`" in text:
+            text = text.translate(_FOLD)
+        normalized = " ".join(text.split()).lower()
+        return normalized, normalized
+    normalized = normalize_text(text)
+    return normalized, strip_accents(normalized) if not normalized.isascii() else normalized
+
+
+def text_hash(normalized: str) -> str:
+    return hashlib.sha256(normalized.encode()).hexdigest()
+
+
+def hash_key(hex_digest: str) -> int:
+    """A compact in-memory key for a SHA-256 hex digest: its first 128 bits."""
+    try:
+        return int(hex_digest[:32], 16)
+    except ValueError:  # not a digest we wrote: a key no incoming record can have
+        return -int.from_bytes(hashlib.sha256(hex_digest.encode()).digest()[:16], "big") - 1
+
+
+@dataclass
+class RowLayout:
+    """A table's COPY columns: `leading` ones the writer fills (ids), `variable` ones formatted per
+    record by the parsing process (in the order given), then constants shared by every row."""
+
+    table: str
+    leading: tuple[str, ...]
+    variable: tuple[str, ...]  # column names
+    constant_columns: tuple[str, ...]
+    suffix: str  # the constants as COPY text, "" when there are none
+
+    @property
+    def columns(self) -> str:
+        return ", ".join((*self.leading, *self.variable, *self.constant_columns))
+
+    def line(self, leading: str, variable: str) -> str:
+        return f"{leading}\t{variable}\t{self.suffix}\n" if self.suffix else f"{leading}\t{variable}\n"
+
+
+def layout(model, leading: tuple[str, ...], variable: tuple[str, ...], using: str) -> RowLayout:
+    connection = connections[using]
+    now = timezone.now()
+    by_name = {f.attname: f for f in model._meta.concrete_fields}
+    constants = {}
+    for f in model._meta.concrete_fields:
+        if f.primary_key or f.column in leading or f.attname in variable:
+            continue
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            constants[f.column] = copy_text(now)
+        else:
+            constants[f.column] = copy_text(f.get_db_prep_save(f.get_default(), connection))
+    return RowLayout(
+        table=model._meta.db_table,
+        leading=leading,
+        variable=tuple(by_name[name].column for name in variable),
+        constant_columns=tuple(constants),
+        suffix="\t".join(constants.values()),
+    )
+
+
+@dataclass
+class ImportLayout:
+    quotes: RowLayout
+    sources: RowLayout
+    citations: RowLayout
+    default_status: str
+    published_at: str
+
+    @classmethod
+    def build(cls, *, default_status: str, using: str = "default") -> "ImportLayout":
+        # The variable columns, in the order prepare_rows() formats them.
+        return cls(
+            quotes=layout(
+                Quote,
+                ("id", "speaker_id", "venue_id"),
+                (
+                    "text",
+                    "text_normalized",
+                    "text_hash",
+                    "search_text",
+                    "speaker_role",
+                    "said_on",
+                    "date_precision",
+                    "language",
+                    "context",
+                    "status",
+                    "verification",
+                    "verification_note",
+                    "status_note",
+                    "attribution_probability",
+                    "external_id",
+                    "first_published_at",
+                ),
+                using,
+            ),  # fmt: skip
+            sources=layout(
+                Source,
+                ("id",),
+                (
+                    "url",
+                    "normalized_url",
+                    "url_hash",
+                    "domain",
+                    "title",
+                    "publisher",
+                    "author",
+                    "published_on",
+                    "language",
+                ),
+                using,
+            ),  # fmt: skip
+            citations=layout(
+                Citation,
+                ("quote_id", "source_id"),
+                ("role", "locator", "selector_exact", "selector_prefix", "selector_suffix", "note"),
+                using,
+            ),
+            default_status=default_status,
+            published_at=copy_text(timezone.now()),
+        )
+
+
+def esc(value: str) -> str:
+    """A string as COPY text (most need no escaping: four scans are cheaper than a translation)."""
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_ESCAPES)
+    return value
+
+
+def _date(value) -> str:
+    return NULL if value is None else value.isoformat()
+
+
+@compact_pickle
+@dataclass(slots=True)
+class PreparedRecord:
+    """A checked record as the bulk writer needs it: what only the database can resolve (speaker,
+    venue, tags, about), keys for matching, and its rows as COPY text (ids left to the writer)."""
+
+    line: int
+    speaker: SpeakerRef
+    venue: VenueRef | None
+    tags: list[tuple[str, str]]
+    about: list[SpeakerRef]
+    quote_key: int  # hash_key(text_hash); the speaker's id completes it
+    quote_row: str
+    citations: list[tuple[int, str, str]]  # (hash_key(url_hash), source row, citation row)
+
+
+def prepare_rows(record: QuoteRecord, layout: ImportLayout) -> PreparedRecord:
+    from quotes.importing.writer import fast_url_host, url_key
+
+    normalized, search_text = derived_text(record.text)
+    digest = text_hash(normalized)
+    status = record.status or layout.default_status
+    probability = record.attribution_probability
+    quote_row = "\t".join(
+        [
+            esc(record.text),
+            esc(normalized),
+            digest,
+            esc(search_text),
+            esc(record.speaker_role),
+            _date(record.said_on),
+            record.date_precision,
+            esc(record.language),
+            esc(record.context),
+            status,
+            record.verification,
+            esc(record.verification_note),
+            esc(record.status_note),
+            NULL if probability is None else repr(probability),
+            esc(record.external_id),
+            layout.published_at if status == Quote.Status.PUBLISHED else NULL,
+        ]
+    )
+    citations = []
+    for citation in record.citations:
+        source = citation.source
+        normalized_url, url_hash = url_key(source.url)
+        source_row = "\t".join(
+            [
+                esc(source.url),
+                esc(normalized_url),
+                url_hash,
+                esc(fast_url_host(normalized_url)[:255]),
+                esc(source.title),
+                esc(source.publisher),
+                esc(source.author),
+                _date(source.published_on),
+                esc(source.language),
+            ]
+        )
+        citation_row = "\t".join(
+            [
+                citation.role,
+                esc(citation.locator),
+                esc(citation.selector_exact),
+                esc(citation.selector_prefix),
+                esc(citation.selector_suffix),
+                esc(citation.note),
+            ]
+        )
+        citations.append((hash_key(url_hash), source_row, citation_row))
+    return PreparedRecord(
+        record.line,
+        record.speaker,
+        record.venue,
+        record.tags,
+        record.about,
+        hash_key(digest),
+        quote_row,
+        citations,
+    )
