@@ -1,5 +1,9 @@
 """Export records as CSV or NDJSON chunks, for a streamed response or a file.
 
+`export_chunks()` is the entry point: on PostgreSQL the database writes the lines
+(`postgres.py`); elsewhere they are built here from `records.py`, which is the reference for
+the format either way.
+
 CSV flattens the record: objects become prefixed columns (`speaker_name`, `venue_kind`, ...);
 the list-valued fields `tags`, `about` and `citations` are JSON arrays in one cell each, so a
 row round-trips without loss (see README "Import and export").
@@ -10,6 +14,7 @@ import io
 from collections.abc import Iterable, Iterator
 
 import orjson
+from django.db import connections
 
 CSV_COLUMNS = (
     "id", "text", "speaker_slug", "speaker_name", "speaker_qid", "speaker_aliases",
@@ -20,6 +25,22 @@ CSV_COLUMNS = (
 )  # fmt: skip
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
 ROWS_PER_CHUNK = 200
+
+
+def export_chunks(queryset, fmt: str) -> Iterator[bytes]:
+    """The quotes of `queryset` in id order as `fmt` ("csv" or "ndjson"), in byte chunks."""
+    if connections[queryset.db].vendor == "postgresql":
+        from quotes.exporting.postgres import pg_chunks
+
+        return pg_chunks(queryset, fmt)
+    from quotes.exporting.records import iter_quote_records
+
+    return _encoded(CHUNKERS[fmt](iter_quote_records(queryset)))
+
+
+def _encoded(chunks: Iterable[str | bytes]) -> Iterator[bytes]:
+    for chunk in chunks:
+        yield chunk.encode() if isinstance(chunk, str) else chunk
 
 
 def flatten(record: dict) -> dict:

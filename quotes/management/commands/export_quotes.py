@@ -3,8 +3,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from rest_framework.exceptions import ValidationError
 
-from quotes.exporting.formats import CHUNKERS
-from quotes.exporting.records import iter_quote_records
+from quotes.exporting.formats import export_chunks
 from quotes.exporting.selection import export_quotes_queryset
 from quotes.exporting.sqlite_dump import write_sqlite_archive
 from quotes.models import Quote
@@ -47,14 +46,13 @@ class Command(BaseCommand):
             count = write_sqlite_archive(queryset, out)
             self.stderr.write(f"Wrote {count:,} quotes to {out}")
             return
-        chunks = CHUNKERS[fmt](iter_quote_records(queryset))
+        chunks = export_chunks(queryset, fmt)
         if out == "-":
             stream = sys.stdout.buffer
             for chunk in chunks:
-                stream.write(chunk.encode() if isinstance(chunk, str) else chunk)
+                stream.write(chunk)
             stream.flush()
             return
-        mode, kwargs = ("w", {"encoding": "utf-8", "newline": ""}) if fmt == "csv" else ("wb", {})
-        with open(out, mode, **kwargs) as handle:
+        with open(out, "wb") as handle:
             for chunk in chunks:
                 handle.write(chunk)
