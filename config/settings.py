@@ -92,9 +92,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
 elif env_bool("DB_SERVER_SIDE_BINDING", True):
-    # Parameters sent apart from the SQL: psycopg prepares a statement after a few runs, so the
-    # API's hot queries skip PostgreSQL's planner (planning costs more than running them).
-    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True}
+    # Parameters sent apart from the SQL, so that the few fixed statements every request runs can
+    # be prepared once per connection (archive/db.py): planning them costs more than running them.
+    # Nothing else is prepared (a threshold no statement reaches): a generic plan for a filter or
+    # a search could not tell a rare value from a common one.
+    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 2**31 - 1}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The cache is shared by every server process (throttling counts in it): a database table by

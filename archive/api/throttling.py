@@ -20,6 +20,7 @@ from django.utils import timezone
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from archive.db import prepared_statements
 from archive.models import RequestCounter
 
 #: One request in this many that opens a window also sweeps counters of windows that ended.
@@ -30,7 +31,7 @@ def count_request_in_database(*, key: str, window_ends_at: datetime.datetime) ->
     """Add one to the client's counter for this window and return the new count, atomically."""
     table = connection.ops.quote_name(RequestCounter._meta.db_table)
     ends = connection.ops.adapt_datetimefield_value(window_ends_at)
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, prepared_statements(connection):
         cursor.execute(
             f'INSERT INTO {table} ("key", "window_ends_at", "count") VALUES (%s, %s, 1) '  # noqa: S608
             f'ON CONFLICT ("key") DO UPDATE SET "count" = {table}."count" + 1 RETURNING "count"',

@@ -5,6 +5,9 @@ spent ~1 ms of Python per statement compiling 26 joined columns), so their text 
 here and only the ids change. Which quotes a page holds is still decided by the ORM (selectors,
 filtersets, pagination); this module only fetches what the representation shows.
 
+On PostgreSQL the by-id statements are prepared once per connection (archive/db.py): planning
+them cost several times more than running them.
+
 Rows are dicts keyed as `QUOTE_COLUMNS` / `CITATION_COLUMNS`, with dates and datetimes as Python
 objects on every database (SQLite hands back text, converted here as Django's backend would).
 """
@@ -13,6 +16,8 @@ import datetime
 
 from django.db import connections
 from django.utils.dateparse import parse_date, parse_datetime
+
+from archive.db import prepared_statements
 
 QUOTE_COLUMNS = (
     "id",
@@ -115,10 +120,14 @@ def _converter(connection, dates: set[str], datetimes: set[str], columns: tuple[
     return convert
 
 
-def _run(connection, sql: str, params, columns, dates=frozenset(), datetimes=frozenset()) -> list[dict]:
+def _run(connection, sql: str, params, columns, dates=frozenset(), datetimes=frozenset(), *, prepare=False):
     convert = _converter(connection, dates, datetimes, columns)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        if prepare:
+            with prepared_statements(connection):
+                cursor.execute(sql, params)
+        else:
+            cursor.execute(sql, params)
         rows = cursor.fetchall()
     if convert is not None:
         rows = [convert(list(row)) for row in rows]
@@ -128,7 +137,7 @@ def _run(connection, sql: str, params, columns, dates=frozenset(), datetimes=fro
 def _fetch(using: str, sql: str, ids: list[int], columns, dates=frozenset(), datetimes=frozenset()):
     connection = connections[using]
     condition, params = _id_condition(connection, ids)
-    return _run(connection, sql.format(ids=condition), params, columns, dates, datetimes)
+    return _run(connection, sql.format(ids=condition), params, columns, dates, datetimes, prepare=True)
 
 
 def quote_rows_by_id(ids, *, using: str = "default", statuses=None) -> list[dict]:
@@ -158,14 +167,3 @@ def citation_rows_by_quote(ids, *, using: str = "default") -> dict[int, list[dic
     for row in _fetch(using, CITATIONS_SQL, list(ids), CITATION_COLUMNS, _CITATION_DATES):
         citations.setdefault(row["quote_id"], []).append(row)
     return citations
-
-
-def quote_rows_in(queryset) -> list[dict]:
-    """The rows of the quotes `queryset` selects (it may be sliced and ordered), in no set order.
-
-    The queryset is compiled as a subquery of ids only, which is cheap to build; the columns
-    come from the fixed statement above. Callers order the rows themselves.
-    """
-    inner, params = queryset.values("id").query.get_compiler(using=queryset.db).as_sql()
-    sql = QUOTES_SQL.format(ids=f"IN ({inner})")
-    return _run(connections[queryset.db], sql, params, QUOTE_COLUMNS, _QUOTE_DATES, _QUOTE_DATETIMES)

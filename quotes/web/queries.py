@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import Prefetch
 from django.http import Http404
 
+from archive.db import prepared_statements
 from archive.models import Source
 from quotes.models import Citation, Quote, Speaker, Venue
 
@@ -110,7 +111,7 @@ def _state_row(pk: int) -> tuple | None:
         found = recent_states.get(pk, now)
         if found is not None:
             return found[1]
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, prepared_statements(connection):
         cursor.execute(_state_sql(), [pk, *Quote.PUBLIC_STATUSES])
         row = cursor.fetchone()
     if window > 0:

@@ -309,10 +309,10 @@ def test_list_query_count_does_not_grow_with_page_size(client, django_assert_num
         quote = make_quote(f"Words {n}", speaker, venue=make_venue())
         quote.tags.add(tag)
         cite(quote, Source.objects.create(url=f"https://example.com/{n}"))
-    # Expected, for any page size: the throttle's counter (one upsert), the page of quotes
-    # with speaker, venue and correct attribution joined (1), the page's tags (1), and the
-    # page's citations with their sources (1).
+    # Expected, for any page size: the throttle's counter (one upsert), the page's ids (1), those
+    # quotes with speaker, venue and correct attribution joined (1), the page's tags (1), and
+    # the page's citations with their sources (1).
     for size in (1, 100):
-        with django_assert_num_queries(4):
+        with django_assert_num_queries(5):
             response = client.get(f"/api/v1/quotes/?page_size={size}")
         assert len(response.json()["results"]) == size
