@@ -5,6 +5,20 @@ from rest_framework import serializers
 from archive.models import Snapshot, Source
 
 
+class FullCleanModelSerializer(serializers.ModelSerializer):
+    """Saves through the model's full_clean, so the API enforces the same rules as the admin
+    (a failed model rule is a 400 naming the field, never a database error)."""
+
+    def save(self, **kwargs):
+        instance = self.instance or self.Meta.model()
+        for name, value in {**self.validated_data, **kwargs}.items():
+            setattr(instance, name, value)
+        instance.full_clean()
+        instance.save()
+        self.instance = instance
+        return instance
+
+
 class SnapshotSerializer(serializers.ModelSerializer):
     """One attempt to preserve a source: when, how, and what came back (or why it failed)."""
 
@@ -23,8 +37,9 @@ class SnapshotSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SourceSerializer(serializers.ModelSerializer):
-    """A document that records quotes. `domain` is derived from the URL."""
+class SourceSerializer(FullCleanModelSerializer):
+    """A document that records quotes. `domain` is derived from the URL; a URL already in the
+    archive (after normalization) is refused by full_clean with a 400."""
 
     class Meta:
         model = Source
@@ -41,16 +56,6 @@ class SourceSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["domain", "created_at", "updated_at"]
-
-    def save(self, **kwargs):
-        # Through full_clean: a URL already in the archive (after normalization) is a 400.
-        instance = self.instance or Source()
-        for name, value in self.validated_data.items():
-            setattr(instance, name, value)
-        instance.full_clean()
-        instance.save()
-        self.instance = instance
-        return instance
 
 
 class SourceDetailSerializer(SourceSerializer):

@@ -12,6 +12,7 @@ from django.db import transaction
 from rest_framework import serializers
 
 from archive.api.base import SLUG_REGEX
+from archive.api.serializers import FullCleanModelSerializer
 from archive.models import Source
 from quotes.models import Citation, Quote, Speaker, Tag, Venue
 from quotes.services import save_quote
@@ -169,7 +170,7 @@ class QuoteWriteSerializer(serializers.ModelSerializer):
         return quote
 
 
-class SpeakerSerializer(serializers.ModelSerializer):
+class SpeakerSerializer(FullCleanModelSerializer):
     """A speaker; `aliases` is a list of other names. Quotes are at `quotes_url`."""
 
     url = serializers.HyperlinkedIdentityField(
@@ -208,28 +209,6 @@ class SpeakerSerializer(serializers.ModelSerializer):
         if "aliases" in values:
             values["aliases"] = "\n".join(a.strip() for a in values["aliases"] if a.strip())
         return values
-
-    def save(self, **kwargs):
-        instance = self.instance or Speaker()
-        for name, value in self.validated_data.items():
-            setattr(instance, name, value)
-        instance.full_clean()
-        instance.save()
-        self.instance = instance
-        return instance
-
-
-class FullCleanModelSerializer(serializers.ModelSerializer):
-    """Saves through the model's full_clean, so the API enforces the same rules as the admin."""
-
-    def save(self, **kwargs):
-        instance = self.instance or self.Meta.model()
-        for name, value in {**self.validated_data, **kwargs}.items():
-            setattr(instance, name, value)
-        instance.full_clean()
-        instance.save()
-        self.instance = instance
-        return instance
 
 
 class VenueSerializer(FullCleanModelSerializer):
