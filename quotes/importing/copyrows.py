@@ -169,6 +169,25 @@ def esc(value: str) -> str:
     return value
 
 
+def _citation_row(citation) -> str:
+    c = citation
+    if not (c.locator or c.selector_exact or c.selector_prefix or c.selector_suffix or c.note):
+        return _BARE_CITATION[c.role]  # a Quotebank URL: the role, nothing else
+    return "\t".join(
+        [
+            citation.role,
+            esc(citation.locator),
+            esc(citation.selector_exact),
+            esc(citation.selector_prefix),
+            esc(citation.selector_suffix),
+            esc(citation.note),
+        ]
+    )
+
+
+_BARE_CITATION = {role: "\t".join([role, "", "", "", "", ""]) for role in Citation.Role.values}
+
+
 def _date(value) -> str:
     return NULL if value is None else value.isoformat()
 
@@ -190,7 +209,7 @@ class PreparedRecord:
 
 
 def prepare_rows(record: QuoteRecord, layout: ImportLayout) -> PreparedRecord:
-    from quotes.importing.writer import fast_url_host, url_key
+    from quotes.importing.writer import url_facts
 
     normalized, search_text = derived_text(record.text)
     digest = text_hash(normalized)
@@ -219,31 +238,21 @@ def prepare_rows(record: QuoteRecord, layout: ImportLayout) -> PreparedRecord:
     citations = []
     for citation in record.citations:
         source = citation.source
-        normalized_url, url_hash = url_key(source.url)
+        normalized_url, url_hash, domain = url_facts(source.url)
         source_row = "\t".join(
             [
                 esc(source.url),
                 esc(normalized_url),
                 url_hash,
-                esc(fast_url_host(normalized_url)[:255]),
-                esc(source.title),
-                esc(source.publisher),
-                esc(source.author),
+                esc(domain[:255]),
+                esc(source.title) if source.title else "",
+                esc(source.publisher) if source.publisher else "",
+                esc(source.author) if source.author else "",
                 _date(source.published_on),
-                esc(source.language),
+                esc(source.language) if source.language else "",
             ]
         )
-        citation_row = "\t".join(
-            [
-                citation.role,
-                esc(citation.locator),
-                esc(citation.selector_exact),
-                esc(citation.selector_prefix),
-                esc(citation.selector_suffix),
-                esc(citation.note),
-            ]
-        )
-        citations.append((hash_key(url_hash), source_row, citation_row))
+        citations.append((hash_key(url_hash), source_row, _citation_row(citation)))
     return PreparedRecord(
         record.line,
         record.speaker,

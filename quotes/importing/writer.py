@@ -43,6 +43,19 @@ def fast_url_host(url: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
+def url_facts(url: str) -> tuple[str, str, str]:
+    """(normalized URL, its hash, its host without www.): `url_key` and `fast_url_host` in one match."""
+    plain = PLAIN_HTTP_URL.match(url)
+    if plain is None or plain["port"] or "?" in url or "#" in url:
+        normalized = normalize_url(url)
+        domain = fast_url_host(normalized)
+    else:
+        host = plain["host"].lower()
+        normalized = f"{plain['scheme'].lower()}://{host}{plain['rest'] or '/'}"
+        domain = host[4:] if host.startswith("www.") else host
+    return normalized, hashlib.sha256(normalized.encode()).hexdigest(), domain
+
+
 def url_key(url: str) -> tuple[str, str]:
     normalized = fast_normalize_url(url)
     return normalized, hashlib.sha256(normalized.encode()).hexdigest()

@@ -4,7 +4,7 @@ import pytest
 
 from archive.urlnorm import normalize_url, url_host
 from quotes.importing.records import Rejected, clean_url
-from quotes.importing.writer import fast_normalize_url, fast_url_host
+from quotes.importing.writer import fast_normalize_url, fast_url_host, url_facts
 
 URLS = [
     "https://www.nytimes.com/2015/08/31/us/obama.html",
@@ -24,6 +24,8 @@ URLS = [
 def test_shortcuts_match_the_archive_normalization(url):
     assert fast_normalize_url(url) == normalize_url(url)
     assert fast_url_host(normalize_url(url)) == url_host(normalize_url(url))
+    normalized, _, domain = url_facts(url)
+    assert (normalized, domain) == (normalize_url(url), url_host(normalize_url(url)))
 
 
 @pytest.mark.parametrize(
