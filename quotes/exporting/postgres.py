@@ -17,11 +17,16 @@ Byte-for-byte notes (each checked by tests/quotes/test_export_formats.py against
   numbers below 1e16 in full; NaN and infinities are `null` in JSON and `nan`/`inf` in CSV.
 """
 
+import heapq
+import itertools
+import queue
 import struct
+import threading
 from collections.abc import Iterator
 
 import orjson
 import psycopg
+import psycopg.sql
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, transaction
@@ -184,6 +189,17 @@ CITATIONS = f"""(SELECT '[' || string_agg({CITATION_JSON}, ',' ORDER BY ci.role,
 ABOUT = f"""(SELECT '[' || string_agg({ABOUT_JSON}, ',' ORDER BY sp.slug) || ']'
     FROM {QUOTE_ABOUT} qa JOIN {SPEAKER} sp ON sp.id = qa.speaker_id WHERE qa.quote_id = q.id)"""  # noqa: S608
 
+
+def _when_any(table: str, subquery: str) -> str:
+    """`subquery` only for quotes that have rows in `table`: PostgreSQL can answer the EXISTS from
+    one hash of the table's quote ids (a hashed alternative subplan), so that the many quotes
+    without tags or "about" speakers cost no lookup of their own."""
+    return f"(CASE WHEN EXISTS (SELECT FROM {table} g WHERE g.quote_id = q.id) THEN {subquery} END)"  # noqa: S608
+
+
+TAG_SLUGS, TAG_NAMES = _when_any(QUOTE_TAGS, TAG_SLUGS), _when_any(QUOTE_TAGS, TAG_NAMES)
+ABOUT = _when_any(QUOTE_ABOUT, ABOUT)
+
 #: The filtered ids come sorted from behind an optimisation fence (OFFSET 0): the quotes are then
 #: looked up by primary key in that order, and nothing is sorted or computed for quotes left out.
 FROM = f"""
@@ -304,12 +320,19 @@ CSV_LINE = " || ',' || ".join(f"({cell})" for cell in CSV_CELLS.values()) + " ||
 
 LINES = {"ndjson": NDJSON_LINE, "csv": CSV_LINE}
 HEADERS = {"ndjson": b"", "csv": (",".join(CSV_COLUMNS) + "\r\n").encode()}
-_FRAME = struct.Struct("!hi")
+_ROW = struct.Struct("!hiqi")  # fields (2), 8, the quote's id, the line's length
 _SIGNATURE_LENGTH = 19  # PGCOPY\n\377\r\n\0, flags, header extension length
+_TRAILER = -1
+#: Database sessions that write one export together, each the quotes whose id falls to it.
+STREAMS = 2
+ROWS_PER_HANDOFF = 500
 
 
-def export_statement(queryset, fmt: str, *, base_url: str | None = None) -> tuple[str, dict]:
-    """COPY (one line a quote of `queryset`, in id order) TO STDOUT: the statement and its parameters."""
+def export_statement(
+    queryset, fmt: str, *, share: int = 0, shares: int = 1, base_url: str | None = None
+) -> tuple[str, dict]:
+    """COPY (quote id, line) for the quotes of `queryset` in id order (those with id % shares ==
+    share) TO STDOUT: the statement and its parameters."""
     base = (settings.SITE_URL if base_url is None else base_url).rstrip("/")
     escaped = orjson.dumps(base).decode()[1:-1]
     ids_sql, ids_params = queryset.order_by().values("id").query.sql_with_params()
@@ -320,40 +343,78 @@ def export_statement(queryset, fmt: str, *, base_url: str | None = None) -> tupl
         "embed_url": f"{escaped}/embed/q/",
         "quote_url_text": f"{base}/api/v1/quotes/",
         "permalink_text": f"{base}/q/",
+        "share": share,
+        "shares": shares,
     }
     # The filter's SQL has positional placeholders: give them names that cannot collide with ours.
     names = [f"ids_{n}" for n in range(len(ids_params))]
     params.update(zip(names, ids_params, strict=True))
     ids_sql = ids_sql.replace("%%", "\0") % tuple(f"%({name})s" for name in names)
-    select = f"SELECT {LINES[fmt]} AS line {FROM.replace('<ids>', ids_sql.replace(chr(0), '%%'))}"
+    if shares > 1:
+        ids_sql = f"SELECT * FROM ({ids_sql}) shared WHERE mod(shared.id, %(shares)s) = %(share)s"  # noqa: S608
+    select = f"SELECT q.id, {LINES[fmt]} AS line {FROM.replace('<ids>', ids_sql.replace(chr(0), '%%'))}"
     return f"COPY ({select}) TO STDOUT (FORMAT binary)", params
 
 
-def pg_chunks(queryset, fmt: str, *, using: str | None = None) -> Iterator[bytes]:
-    """The export as byte chunks of about CHUNK_BYTES, straight from the server's COPY stream."""
+def pg_chunks(queryset, fmt: str, *, using: str | None = None, streams: int = STREAMS) -> Iterator[bytes]:
+    """The export as byte chunks of about CHUNK_BYTES, straight from the server's COPY stream.
+
+    Outside a transaction, `streams` sessions share the work (a quote's id modulo `streams` says
+    which) on one exported snapshot, and their rows are merged back into id order here: the
+    database's line building is what costs, and it then runs on as many cores. Inside a
+    transaction (whose uncommitted rows another session could not see) one session does it all.
+    """
     connection = connections[using or queryset.db]
     header = HEADERS[fmt]
     if header:
         yield header
     try:
-        statement, params = export_statement(queryset, fmt)
+        export_statement(queryset, fmt)
     except EmptyResultSet:  # e.g. `.none()`: Django knows there is nothing to select
         return
-    # A client-side binding cursor whatever the settings: COPY takes no server-side parameters.
-    with transaction.atomic(using=connection.alias), psycopg.ClientCursor(connection.connection) as cursor:
+    parallel = streams > 1 and not connection.in_atomic_block
+    with transaction.atomic(using=connection.alias), _client_cursor(connection) as cursor:
+        helpers: list[_Helper] = []
+        if parallel:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            snapshot = cursor.execute("SELECT pg_export_snapshot()").fetchone()[0]
+            for share in range(1, streams):
+                statement = export_statement(queryset, fmt, share=share, shares=streams)
+                helpers.append(_Helper(connection, snapshot, _mogrify(cursor, statement)))
         # JIT compiling this long expression costs more than it saves on any export size.
         cursor.execute("SET LOCAL jit = off")
-        with cursor.copy(cursor.mogrify(statement, params)) as copy:
-            yield from _lines(copy)
+        shares = len(helpers) + 1
+        statement = _mogrify(cursor, export_statement(queryset, fmt, share=0, shares=shares))
+        try:
+            for helper in helpers:
+                helper.start()
+            with cursor.copy(statement) as copy:
+                batches = _rows(copy)
+                if helpers:
+                    batches = _merged([batches, *(helper.batches() for helper in helpers)])
+                yield from _chunks(batches)
+        finally:
+            for helper in helpers:
+                helper.stop()
 
 
-def _lines(copy) -> Iterator[bytes]:
-    """Rows of a one-column binary COPY, each followed by a newline, gathered into big chunks."""
+def _client_cursor(connection) -> psycopg.ClientCursor:
+    # Client-side binding whatever the settings: COPY takes no server-side parameters.
+    connection.ensure_connection()
+    return psycopg.ClientCursor(connection.connection)
+
+
+def _mogrify(cursor, statement_and_params) -> str:
+    statement, params = statement_and_params
+    return cursor.mogrify(statement, params)
+
+
+def _rows(copy) -> Iterator[list[tuple[int, bytes]]]:
+    """Batches of (id, line) from a binary COPY of (bigint, text) rows, as they arrive."""
     pending = b""
     skip = _SIGNATURE_LENGTH
-    out: list[bytes] = []
-    size = 0
-    unpack = _FRAME.unpack_from
+    unpack = _ROW.unpack_from
+    batch: list[tuple[int, bytes]] = []
     for block in copy:
         data = pending + bytes(block) if pending else bytes(block)
         if len(data) < skip:
@@ -361,18 +422,39 @@ def _lines(copy) -> Iterator[bytes]:
             continue
         pos, end = skip, len(data)
         skip = 0
-        while end - pos >= 6:
-            fields, length = unpack(data, pos)
-            if fields == -1:
+        while end - pos >= 18:
+            fields, _, quote_id, length = unpack(data, pos)
+            if fields == _TRAILER:
                 pos = end
                 break
-            stop = pos + 6 + length
+            stop = pos + 18 + length
             if stop > end:
                 break
-            out.append(data[pos + 6 : stop])
-            size += length + 1
+            batch.append((quote_id, data[pos + 18 : stop]))
             pos = stop
         pending = data[pos:]
+        if len(batch) >= ROWS_PER_HANDOFF:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _merged(streams: list[Iterator[list[tuple[int, bytes]]]]) -> Iterator[list[tuple[int, bytes]]]:
+    """Batches of several id-ordered streams of batches, merged into one id order."""
+    merged = heapq.merge(*(itertools.chain.from_iterable(stream) for stream in streams))
+    while batch := list(itertools.islice(merged, ROWS_PER_HANDOFF)):
+        yield batch
+
+
+def _chunks(batches: Iterator[list[tuple[int, bytes]]]) -> Iterator[bytes]:
+    """The lines, newline-terminated, gathered into chunks of about CHUNK_BYTES."""
+    out: list[bytes] = []
+    size = 0
+    for batch in batches:
+        for _, line in batch:
+            out.append(line)
+            size += len(line) + 1
         if size >= CHUNK_BYTES:
             out.append(b"")
             yield b"\n".join(out)
@@ -380,3 +462,60 @@ def _lines(copy) -> Iterator[bytes]:
     if out:
         out.append(b"")
         yield b"\n".join(out)
+
+
+class _Helper(threading.Thread):
+    """A second database session writing its share of the export on the same snapshot."""
+
+    def __init__(self, connection, snapshot: str, statement: str) -> None:
+        super().__init__(daemon=True, name="export-helper")
+        params = connection.get_connection_params()
+        for django_only in ("server_side_binding", "assume_role", "pool"):
+            params.pop(django_only, None)
+        self.session = psycopg.connect(**params)
+        try:
+            self.session.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            self.session.execute(psycopg.sql.SQL("SET TRANSACTION SNAPSHOT {}").format(snapshot))
+            self.session.execute("SET LOCAL jit = off")
+        except BaseException:
+            self.session.close()
+            raise
+        self.statement = statement
+        self.queue: queue.Queue = queue.Queue(maxsize=4)
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        try:
+            with self.session.cursor() as cursor, cursor.copy(self.statement) as copy:
+                for batch in _rows(copy):
+                    if not self._put(batch):
+                        return
+            self._put(None)
+        except BaseException as error:  # handed to the consumer, which raises it
+            self._put(error)
+
+    def _put(self, item) -> bool:
+        while not self.stopping.is_set():
+            try:
+                self.queue.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def batches(self) -> Iterator[list[tuple[int, bytes]]]:
+        while True:
+            item = self.queue.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def stop(self) -> None:
+        """Stop early (the client went away) or after the end: the session is closed either way."""
+        self.stopping.set()
+        if self.is_alive():
+            self.session.cancel_safe()
+            self.join(timeout=10)
+        self.session.close()

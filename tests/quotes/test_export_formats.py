@@ -12,6 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from quotes.exporting.formats import CHUNKERS, export_chunks
+from quotes.exporting.postgres import pg_chunks
 from quotes.exporting.records import iter_quote_records
 from quotes.exporting.selection import export_quotes_queryset
 from quotes.models import Citation, Quote, Speaker, Tag, Venue
@@ -134,3 +135,14 @@ def test_the_stream_comes_in_big_chunks(db):
     chunks = list(export_chunks(Quote.objects.all(), "ndjson"))
     assert sum(chunk.count(b"\n") for chunk in chunks) == 2000
     assert len(chunks) < 10 and all(len(chunk) > 200_000 for chunk in chunks[:-1])
+
+
+@pytest.mark.django_db(transaction=True)  # committed rows, so that the helper sessions see them
+@pytest.mark.parametrize("streams", [2, 3])
+def test_sessions_sharing_an_export_merge_back_into_id_order(awkward_archive, streams):
+    """Outside a transaction several sessions write their share on one snapshot; the merge is exact."""
+    queryset = export_quotes_queryset({}, all_statuses=True)
+    assert not connection.in_atomic_block
+    for fmt in ("ndjson", "csv"):
+        assert b"".join(pg_chunks(queryset, fmt, streams=streams)) == python_export(queryset, fmt), fmt
+    assert b"".join(export_chunks(queryset.filter(pk=-1), "ndjson")) == b""
