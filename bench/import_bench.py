@@ -5,13 +5,16 @@
 Not a test. The file comes from bench/generate.py (deterministic: same N, same bytes) and is reused
 from bench/data/ when present. Each database starts empty and migrated; the import is timed as a
 user runs it (a separate process, --status published, --search-index auto unless BENCH_SEARCH_INDEX
-says keep or rebuild), then run again to time the idempotent pass.
+says keep or rebuild), then run again to time the idempotent pass. On PostgreSQL a large first load
+takes the bulk path (quotes/importing/bulk.py); its phase times (`-v 2`) are printed, and a search
+for a planted word shows the archive is searchable when the command returns.
 
 Environment: BENCH_N (default 1,000,000), BENCH_DBS (default "sqlite,postgres"),
 BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/verbatim_import_bench; the database is
 dropped and re-created), BENCH_REIMPORT (default 1).
 """
 
+import json
 import os
 import re
 import secrets
@@ -27,6 +30,15 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 SUMMARY = re.compile(r"read [\d,]+, created [\d,]+, matched [\d,]+, rejected [\d,]+.*")
+PHASE = re.compile(r"^ +[\d.]+ s  .+$", re.MULTILINE)
+
+
+def searchable(database_url: str) -> int:
+    meta = json.loads((DATA / f"quotebank-{os.environ.get('BENCH_N', '1000000')}.meta.json").read_text())
+    word = next(iter(meta["terms"]["common"]))
+    with psycopg.connect(database_url) as connection:
+        query = "SELECT count(*) FROM quotes_quote WHERE search_vector @@ to_tsquery('simple', %s)"
+        return connection.execute(query, [word]).fetchone()[0]
 
 
 def data_file(n: int) -> Path:
@@ -85,13 +97,21 @@ def run(kind: str, n: int, path: Path) -> None:
         rejects,
         "--search-index",
         os.environ.get("BENCH_SEARCH_INDEX", "auto"),
+        "-v",
+        "2",
     )
+    load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
     seconds, output = manage(database_url, *command)
     summary = SUMMARY.search(output)
     print(
         f"{kind:8} import of {n:,} records: {seconds:.1f} s wall, {n / seconds:,.0f} records/s "
-        f"(migrate {migrate_seconds:.1f} s)\n         {summary.group(0) if summary else output[-500:]}"
+        f"(migrate {migrate_seconds:.1f} s; load average before {' '.join(load)})\n"
+        f"         {summary.group(0) if summary else output[-500:]}"
     )
+    for phase in PHASE.findall(output):
+        print(f"         {phase.strip()}")
+    if kind == "postgres":
+        print(f"         search right after: {searchable(database_url)} quotes match a planted common word")
     if os.environ.get("BENCH_REIMPORT", "1") == "1":
         seconds, output = manage(database_url, *command)
         summary = SUMMARY.search(output)

@@ -20,8 +20,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from archive.models import Source
-from archive.text import normalize_text, search_form
 from archive.urlnorm import normalize_url, url_host
+from quotes.importing.copyrows import derived_text  # normalize_text and search_form, faster
 from quotes.importing.records import PLAIN_HTTP_URL, QuoteRecord, SpeakerRef, VenueRef
 from quotes.models import Citation, Quote, Speaker, Tag, Venue
 
@@ -66,11 +66,11 @@ def prepare(record: QuoteRecord) -> QuoteRecord:
     each citation's normalized URL and hash. Done by the reading thread while the writer waits on
     the database (see service._run); the writer calls it again only for records that skipped it."""
     if record.derived is None:
-        normalized = normalize_text(record.text)
+        normalized, search_text = derived_text(record.text)
         record.derived = (
             normalized,
             hashlib.sha256(normalized.encode()).hexdigest(),
-            search_form(record.text),
+            search_text,
             [url_key(c.source.url) for c in record.citations],
         )
     return record
