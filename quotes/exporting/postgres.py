@@ -18,7 +18,6 @@ Byte-for-byte notes (each checked by tests/quotes/test_export_formats.py against
 """
 
 import heapq
-import itertools
 import queue
 import struct
 import threading
@@ -200,10 +199,19 @@ def _when_any(table: str, subquery: str) -> str:
 TAG_SLUGS, TAG_NAMES = _when_any(QUOTE_TAGS, TAG_SLUGS), _when_any(QUOTE_TAGS, TAG_NAMES)
 ABOUT = _when_any(QUOTE_ABOUT, ABOUT)
 
-#: The filtered ids come sorted from behind an optimisation fence (OFFSET 0): the quotes are then
-#: looked up by primary key in that order, and nothing is sorted or computed for quotes left out.
+#: The filtered ids, numbered in id order into blocks of BLOCK quotes, and those of one share of
+#: the blocks (block % shares = share), come sorted from behind an optimisation fence (OFFSET 0):
+#: the quotes are then looked up by primary key in that order, nothing is computed for quotes
+#: left out, and each block's lines are aggregated as they come (no sort of the lines).
 FROM = f"""
-FROM (SELECT selected.id FROM (<ids>) selected ORDER BY selected.id OFFSET 0) sel
+FROM (
+    SELECT numbered.id, numbered.block FROM (
+        SELECT selected.id, (row_number() OVER (ORDER BY selected.id) - 1) / %(block)s AS block
+        FROM (<ids>) selected
+    ) numbered
+    WHERE mod(numbered.block, %(shares)s) = %(share)s
+    ORDER BY numbered.block, numbered.id OFFSET 0
+) sel
 JOIN {QUOTE} q ON q.id = sel.id
 JOIN {SPEAKER} s ON s.id = q.speaker_id
 LEFT JOIN {VENUE} v ON v.id = q.venue_id
@@ -213,8 +221,7 @@ CROSS JOIN LATERAL (
     SELECT q.attribution_probability::text AS probability,
            {iso_timestamp("q.created_at")} AS created_at,
            {iso_timestamp("q.updated_at")} AS updated_at
-) f
-ORDER BY sel.id"""  # noqa: S608
+) f"""  # noqa: S608
 
 NDJSON_LINE = obj(
     ("id", "q.id::text"),
@@ -320,19 +327,20 @@ CSV_LINE = " || ',' || ".join(f"({cell})" for cell in CSV_CELLS.values()) + " ||
 
 LINES = {"ndjson": NDJSON_LINE, "csv": CSV_LINE}
 HEADERS = {"ndjson": b"", "csv": (",".join(CSV_COLUMNS) + "\r\n").encode()}
-_ROW = struct.Struct("!hiqi")  # fields (2), 8, the quote's id, the line's length
+_ROW = struct.Struct("!hiqi")  # fields (2), 8, the block's number, the length of its lines
 _SIGNATURE_LENGTH = 19  # PGCOPY\n\377\r\n\0, flags, header extension length
 _TRAILER = -1
-#: Database sessions that write one export together, each the quotes whose id falls to it.
+#: Database sessions that write one export together, each every STREAMS-th block of quotes.
 STREAMS = 2
-ROWS_PER_HANDOFF = 500
+#: Quotes a COPY row carries (their lines joined): Python handles blocks, never single lines.
+BLOCK = 100
 
 
 def export_statement(
     queryset, fmt: str, *, share: int = 0, shares: int = 1, base_url: str | None = None
 ) -> tuple[str, dict]:
-    """COPY (quote id, line) for the quotes of `queryset` in id order (those with id % shares ==
-    share) TO STDOUT: the statement and its parameters."""
+    """COPY (block number, its lines) TO STDOUT for the quotes of `queryset` in id order, BLOCK
+    quotes a block (the blocks whose number % shares == share): the statement and its parameters."""
     base = (settings.SITE_URL if base_url is None else base_url).rstrip("/")
     escaped = orjson.dumps(base).decode()[1:-1]
     ids_sql, ids_params = queryset.order_by().values("id").query.sql_with_params()
@@ -345,14 +353,15 @@ def export_statement(
         "permalink_text": f"{base}/q/",
         "share": share,
         "shares": shares,
+        "block": BLOCK,
     }
     # The filter's SQL has positional placeholders: give them names that cannot collide with ours.
     names = [f"ids_{n}" for n in range(len(ids_params))]
     params.update(zip(names, ids_params, strict=True))
     ids_sql = ids_sql.replace("%%", "\0") % tuple(f"%({name})s" for name in names)
-    if shares > 1:
-        ids_sql = f"SELECT * FROM ({ids_sql}) shared WHERE mod(shared.id, %(shares)s) = %(share)s"  # noqa: S608
-    select = f"SELECT q.id, {LINES[fmt]} AS line {FROM.replace('<ids>', ids_sql.replace(chr(0), '%%'))}"
+    lines = f"string_agg({LINES[fmt]}, E'\\n' ORDER BY q.id)"
+    source = FROM.replace("<ids>", ids_sql.replace("\0", "%%"))
+    select = f"SELECT sel.block, {lines} {source} GROUP BY sel.block ORDER BY sel.block"  # noqa: S608
     return f"COPY ({select}) TO STDOUT (FORMAT binary)", params
 
 
@@ -389,10 +398,10 @@ def pg_chunks(queryset, fmt: str, *, using: str | None = None, streams: int = ST
             for helper in helpers:
                 helper.start()
             with cursor.copy(statement) as copy:
-                batches = _rows(copy)
-                if helpers:
-                    batches = _merged([batches, *(helper.batches() for helper in helpers)])
-                yield from _chunks(batches)
+                blocks = _rows(copy)
+                if helpers:  # block n comes from session n % shares: merge by number
+                    blocks = heapq.merge(blocks, *(helper.blocks() for helper in helpers))
+                yield from _chunks(blocks)
         finally:
             for helper in helpers:
                 helper.stop()
@@ -409,12 +418,11 @@ def _mogrify(cursor, statement_and_params) -> str:
     return cursor.mogrify(statement, params)
 
 
-def _rows(copy) -> Iterator[list[tuple[int, bytes]]]:
-    """Batches of (id, line) from a binary COPY of (bigint, text) rows, as they arrive."""
+def _rows(copy) -> Iterator[tuple[int, bytes]]:
+    """(block number, lines) from a binary COPY of (bigint, text) rows, as they arrive."""
     pending = b""
     skip = _SIGNATURE_LENGTH
     unpack = _ROW.unpack_from
-    batch: list[tuple[int, bytes]] = []
     for block in copy:
         data = pending + bytes(block) if pending else bytes(block)
         if len(data) < skip:
@@ -423,38 +431,25 @@ def _rows(copy) -> Iterator[list[tuple[int, bytes]]]:
         pos, end = skip, len(data)
         skip = 0
         while end - pos >= 18:
-            fields, _, quote_id, length = unpack(data, pos)
+            fields, _, number, length = unpack(data, pos)
             if fields == _TRAILER:
                 pos = end
                 break
             stop = pos + 18 + length
             if stop > end:
                 break
-            batch.append((quote_id, data[pos + 18 : stop]))
+            yield number, data[pos + 18 : stop]
             pos = stop
         pending = data[pos:]
-        if len(batch) >= ROWS_PER_HANDOFF:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
-def _merged(streams: list[Iterator[list[tuple[int, bytes]]]]) -> Iterator[list[tuple[int, bytes]]]:
-    """Batches of several id-ordered streams of batches, merged into one id order."""
-    merged = heapq.merge(*(itertools.chain.from_iterable(stream) for stream in streams))
-    while batch := list(itertools.islice(merged, ROWS_PER_HANDOFF)):
-        yield batch
-
-
-def _chunks(batches: Iterator[list[tuple[int, bytes]]]) -> Iterator[bytes]:
-    """The lines, newline-terminated, gathered into chunks of about CHUNK_BYTES."""
+def _chunks(blocks: Iterator[tuple[int, bytes]]) -> Iterator[bytes]:
+    """The blocks' lines, newline-terminated, gathered into chunks of about CHUNK_BYTES."""
     out: list[bytes] = []
     size = 0
-    for batch in batches:
-        for _, line in batch:
-            out.append(line)
-            size += len(line) + 1
+    for _, lines in blocks:
+        out.append(lines)
+        size += len(lines) + 1
         if size >= CHUNK_BYTES:
             out.append(b"")
             yield b"\n".join(out)
@@ -481,14 +476,14 @@ class _Helper(threading.Thread):
             self.session.close()
             raise
         self.statement = statement
-        self.queue: queue.Queue = queue.Queue(maxsize=4)
+        self.queue: queue.Queue = queue.Queue(maxsize=8)  # blocks of about 150 kB
         self.stopping = threading.Event()
 
     def run(self) -> None:
         try:
             with self.session.cursor() as cursor, cursor.copy(self.statement) as copy:
-                for batch in _rows(copy):
-                    if not self._put(batch):
+                for block in _rows(copy):
+                    if not self._put(block):
                         return
             self._put(None)
         except BaseException as error:  # handed to the consumer, which raises it
@@ -503,7 +498,7 @@ class _Helper(threading.Thread):
                 continue
         return False
 
-    def batches(self) -> Iterator[list[tuple[int, bytes]]]:
+    def blocks(self) -> Iterator[tuple[int, bytes]]:
         while True:
             item = self.queue.get()
             if item is None:
