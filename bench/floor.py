@@ -21,6 +21,7 @@ import re
 import sqlite3
 import threading
 import unicodedata
+from itertools import combinations
 from urllib.parse import parse_qs, quote, urlencode
 
 import orjson
@@ -360,21 +361,63 @@ COMMON_WORDS = frozenset(
 )
 
 
+_WORD_FREQUENCIES: dict[str, float] | None = None
+
+
+def word_frequencies() -> dict[str, float]:
+    """Share of quotes holding each of the commonest words (pg_stats), read once per process."""
+    global _WORD_FREQUENCIES
+    if _WORD_FREQUENCIES is None:
+        rows = fetch(
+            "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+            "WHERE tablename = 'quotes_quote' AND attname = 'search_vector'",
+            [],
+        )
+        _WORD_FREQUENCIES = dict(zip(rows[0][0], rows[0][1], strict=False)) if rows and rows[0][0] else {}
+    return _WORD_FREQUENCIES
+
+
+def at_least(words: list[str], count: int) -> str:
+    """A tsquery true for a text holding at least `count` of `words`."""
+    quoted = [f"'{w}'" for w in words]
+    if count >= len(words):
+        return " & ".join(quoted)
+    if count <= 1:
+        return " | ".join(quoted)
+    return " | ".join("(" + " & ".join(c) + ")" for c in combinations(quoted, count))
+
+
+FLOOR_LOOKUP_SQL = (
+    "SELECT id, word_similarity(%s, search_text) AS score, similarity(%s, search_text) AS whole "
+    "FROM (SELECT id, search_text FROM quotes_quote WHERE search_vector @@ %s::tsquery "
+    f"AND status = {PUBLISHED} LIMIT 200) AS candidates "
+    "ORDER BY score DESC, whole DESC, id LIMIT %s"
+)
+
+
 def lookup_hits(fragment: str) -> list[tuple[int, float]]:
-    """(id, score), best first: pg_trgm word_similarity over a bounded candidate set, or FTS5
-    candidates re-ranked with rapidfuzz (the API's algorithm, without the framework)."""
+    """(id, score), best first. PostgreSQL: candidates from the tsvector index holding all but one
+    (then two, three) of the fragment's rarest words, ranked by pg_trgm word_similarity (the API's
+    algorithm in quotes/lookup/postgres.py, without its phrase fallback and statement timeout).
+    SQLite: FTS5 candidates re-ranked with rapidfuzz."""
     if not IS_SQLITE:
-        conn = connection()
-        with conn.transaction():
-            conn.execute("SELECT set_config('pg_trgm.word_similarity_threshold', '0.5', true)")
-            rows = conn.execute(
-                "SELECT id, score FROM (SELECT q.id, word_similarity(%s, q.search_text) AS score, "
-                "similarity(%s, q.search_text) AS whole FROM quotes_quote q "
-                f"WHERE %s <%% q.search_text AND q.status = {PUBLISHED} LIMIT 1000) AS candidates "
-                "ORDER BY score DESC, whole DESC, id LIMIT %s",
-                [fragment, fragment, fragment, LOOKUP_LIMIT],
-            ).fetchall()
-        return [(pk, round(float(score), 4)) for pk, score in rows]
+        frequencies = word_frequencies()
+        words = list(dict.fromkeys(_TOKEN.findall(fragment)))
+        words.sort(key=lambda w: (frequencies.get(w, 0.0), -len(w)))
+        words = words[:6]
+        while len(words) > 4 and frequencies.get(words[-1], 0.0) > 0.05:
+            words.pop()
+        found: dict[int, tuple] = {}
+        for missing in (1, 2, 3):
+            if not words:
+                break
+            required = max(len(words) - missing, min(2, len(words)))
+            rows = fetch(FLOOR_LOOKUP_SQL, [fragment, fragment, at_least(words, required), LOOKUP_LIMIT])
+            found.update((pk, (-score, -whole, pk)) for pk, score, whole in rows if score >= 0.5)
+            if found:
+                break
+        best = sorted(found.values())[:LOOKUP_LIMIT]
+        return [(pk, round(float(-score), 4)) for score, _, pk in best]
     from rapidfuzz import fuzz
 
     words = list(dict.fromkeys(re.findall(r"\w+", fragment)))
