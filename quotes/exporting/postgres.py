@@ -1,11 +1,17 @@
 """The export on PostgreSQL: the database writes every line, Python only moves bytes.
 
-One statement, built once per export: `COPY (SELECT line ...) TO STDOUT (FORMAT binary)`, where
-`line` is a whole NDJSON line or CSV row assembled in SQL with the keys, order and value formats
-of the Python path (`records.py` + `formats.py`, which stays the reference and serves SQLite).
+One statement, built once per export: `COPY (SELECT block, string_agg(line ...)) TO STDOUT
+(FORMAT binary)`, where `line` is a whole NDJSON line or CSV row assembled in SQL with the keys,
+order and value formats of the Python path (`records.py` + `formats.py`, which stays the
+reference and serves SQLite), and each COPY row carries BLOCK consecutive quotes' lines.
 Citations, tags and "about" speakers are aggregated per quote in the same statement. COPY streams
-rows as the server produces them (no cursor, no transaction held open, nothing materialised), and
-the response gets them in chunks of about CHUNK_BYTES.
+rows as the server produces them (no cursor, nothing materialised): the worker holds a few blocks
+at a time and writes chunks of about CHUNK_BYTES.
+
+Building the lines is what costs (to_json per value, ~30 µs a quote with its citations), so
+outside a transaction STREAMS sessions share the blocks (block % STREAMS) on one exported
+REPEATABLE READ snapshot and their rows are merged back by block number: the export then uses
+as many cores. JIT is switched off for the statement (compiling it cost more than it saved).
 
 Byte-for-byte notes (each checked by tests/quotes/test_export_formats.py against the Python path):
 - Strings go through `to_json(text)`, which escapes exactly as orjson does (`"`, `\\`, control
@@ -15,9 +21,11 @@ Byte-for-byte notes (each checked by tests/quotes/test_export_formats.py against
 - Floats: PostgreSQL's shortest round-trip digits, laid out as orjson (NDJSON) or `repr()` (CSV)
   lay them out: `1.0` not `1`, orjson's `0.00001` and `1.5e-7`, `repr()`'s `1e-05`, both write
   numbers below 1e16 in full; NaN and infinities are `null` in JSON and `nan`/`inf` in CSV.
+  This relies on PostgreSQL's default `extra_float_digits` (1: shortest exact digits).
 """
 
 import heapq
+import logging
 import queue
 import struct
 import threading
@@ -33,6 +41,8 @@ from django.db import connections, transaction
 from archive.models import Source
 from quotes.exporting.formats import CSV_COLUMNS
 from quotes.models import Citation, Quote, Speaker, Tag, Venue
+
+logger = logging.getLogger(__name__)
 
 CHUNK_BYTES = 256 * 1024
 
@@ -368,10 +378,11 @@ def export_statement(
 def pg_chunks(queryset, fmt: str, *, using: str | None = None, streams: int = STREAMS) -> Iterator[bytes]:
     """The export as byte chunks of about CHUNK_BYTES, straight from the server's COPY stream.
 
-    Outside a transaction, `streams` sessions share the work (a quote's id modulo `streams` says
-    which) on one exported snapshot, and their rows are merged back into id order here: the
+    Outside a transaction, `streams` sessions share the work (block n goes to session
+    n % streams) on one exported snapshot, and their blocks are merged back into order here: the
     database's line building is what costs, and it then runs on as many cores. Inside a
-    transaction (whose uncommitted rows another session could not see) one session does it all.
+    transaction (whose uncommitted rows another session could not see), or when a second session
+    cannot be opened, one session does it all.
     """
     connection = connections[using or queryset.db]
     header = HEADERS[fmt]
@@ -387,9 +398,15 @@ def pg_chunks(queryset, fmt: str, *, using: str | None = None, streams: int = ST
         if parallel:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             snapshot = cursor.execute("SELECT pg_export_snapshot()").fetchone()[0]
-            for share in range(1, streams):
-                statement = export_statement(queryset, fmt, share=share, shares=streams)
-                helpers.append(_Helper(connection, snapshot, _mogrify(cursor, statement)))
+            try:
+                for share in range(1, streams):
+                    statement = export_statement(queryset, fmt, share=share, shares=streams)
+                    helpers.append(_Helper(connection, snapshot, _mogrify(cursor, statement)))
+            except psycopg.Error:  # e.g. too many connections: this session exports it all
+                logger.warning("export: a helper session could not be opened", exc_info=True)
+                for helper in helpers:
+                    helper.stop()
+                helpers = []
         # JIT compiling this long expression costs more than it saves on any export size.
         cursor.execute("SET LOCAL jit = off")
         shares = len(helpers) + 1

@@ -7,6 +7,7 @@ floats (1.0, 1e-05, 1.5e-07), timestamps without microseconds, NULLs, empty QIDs
 
 import datetime
 
+import psycopg
 import pytest
 from django.db import connection
 from django.utils import timezone
@@ -146,3 +147,39 @@ def test_sessions_sharing_an_export_merge_back_into_id_order(awkward_archive, st
     for fmt in ("ndjson", "csv"):
         assert b"".join(pg_chunks(queryset, fmt, streams=streams)) == python_export(queryset, fmt), fmt
     assert b"".join(export_chunks(queryset.filter(pk=-1), "ndjson")) == b""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_second_session_one_session_exports_it_all(awkward_archive, monkeypatch):
+    from quotes.exporting import postgres
+
+    def refuse(*args, **kwargs):
+        raise psycopg.OperationalError("too many clients already")
+
+    monkeypatch.setattr(postgres._Helper, "__init__", refuse)
+    queryset = export_quotes_queryset({}, all_statuses=True)
+    assert b"".join(pg_chunks(queryset, "ndjson")) == python_export(queryset, "ndjson")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_client_that_goes_away_stops_every_session(db):
+    speaker = make_speaker("Prolific")
+    now = timezone.now()
+    Quote.objects.bulk_create(
+        Quote(text=f"Words {n} " * 40, text_normalized=f"words {n}", text_hash=f"{n:064d}",
+              search_text=f"w {n}", speaker=speaker, status=Quote.Status.PUBLISHED,
+              created_at=now, updated_at=now)
+        for n in range(3000)
+    )  # fmt: skip
+    chunks = pg_chunks(Quote.objects.all(), "ndjson")
+    assert next(chunks).startswith(b'{"id":')
+    chunks.close()
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE state <> 'idle' AND query LIKE 'COPY (SELECT sel.block%%'"
+        )
+        assert cursor.fetchone()[0] == 0
+    assert not connection.in_atomic_block
+    assert sum(chunk.count(b"\n") for chunk in pg_chunks(Quote.objects.all(), "csv")) == 3001
