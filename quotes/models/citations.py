@@ -19,7 +19,10 @@ class Citation(models.Model):
 
     SUPPORTING_MATCHES = (Match.VERBATIM, Match.NORMALIZED, Match.ELIDED)
 
-    quote = models.ForeignKey("quotes.Quote", on_delete=models.CASCADE, related_name="citations")
+    # No index of its own: the unique (quote, source) index leads with it.
+    quote = models.ForeignKey(
+        "quotes.Quote", on_delete=models.CASCADE, related_name="citations", db_index=False
+    )
     source = models.ForeignKey("archive.Source", on_delete=models.PROTECT, related_name="citations")
     role = models.CharField(max_length=9, choices=Role.choices, default=Role.SECONDARY)
     locator = models.CharField(max_length=255, blank=True, help_text="Page, timestamp or section.")
@@ -27,7 +30,7 @@ class Citation(models.Model):
     selector_prefix = models.CharField(max_length=255, blank=True)
     selector_suffix = models.CharField(max_length=255, blank=True)
     note = models.TextField(blank=True)
-    match = models.CharField(max_length=10, choices=Match.choices, default=Match.UNCHECKED, db_index=True)
+    match = models.CharField(max_length=10, choices=Match.choices, default=Match.UNCHECKED)
     checked_at = models.DateTimeField(null=True, blank=True)
     checked_snapshot = models.ForeignKey(
         "archive.Snapshot", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -46,6 +49,8 @@ class Citation(models.Model):
                 violation_error_message="This quote already cites this source.",
             ),
         ]
+        # A plain B-tree: db_index would add a varchar_pattern_ops twin that no query uses.
+        indexes = [models.Index(fields=["match"], name="citation_match_idx")]
 
     def __str__(self) -> str:
         return f"{self.get_role_display().split(' ')[0]} source: {self.source}"

@@ -50,7 +50,10 @@ class Quote(models.Model):
     text_normalized = models.TextField(editable=False)
     text_hash = models.CharField(max_length=64, editable=False)
     search_text = models.TextField(editable=False, help_text="Normalized, accent-free form for search.")
-    speaker = models.ForeignKey("quotes.Speaker", on_delete=models.PROTECT, related_name="quotes")
+    # No index of its own: (speaker, text_hash) and (speaker, status, said_on) both lead with it.
+    speaker = models.ForeignKey(
+        "quotes.Speaker", on_delete=models.PROTECT, related_name="quotes", db_index=False
+    )
     speaker_role = models.CharField(
         max_length=255, blank=True, help_text="The speaker's role as described at the time."
     )
@@ -63,10 +66,11 @@ class Quote(models.Model):
     )
     language = models.CharField(max_length=35, default="en", validators=[validate_language_tag])
     context = models.TextField(blank=True, help_text="What prompted the words; what they answer.")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    # Indexed by the (status, said_on, id) and (status, created_at, id) indexes below.
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     status_note = models.TextField(blank=True, help_text="Editor's note shown with a retraction.")
     verification = models.CharField(
-        max_length=13, choices=Verification.choices, default=Verification.UNVERIFIED, db_index=True
+        max_length=13, choices=Verification.choices, default=Verification.UNVERIFIED
     )
     verification_note = models.TextField(blank=True)
     verification_overridden = models.BooleanField(
@@ -91,7 +95,7 @@ class Quote(models.Model):
         null=True, blank=True, help_text="Probability of the attribution given by an imported corpus."
     )
     external_id = models.CharField(
-        max_length=100, blank=True, db_index=True, help_text="e.g. Quotebank quoteID"
+        max_length=100, blank=True, help_text="e.g. Quotebank quoteID"
     )
     version = models.PositiveIntegerField(default=1, editable=False)
     first_published_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -122,6 +126,10 @@ class Quote(models.Model):
             models.Index(fields=["speaker", "status", "said_on"], name="quote_speaker_said_idx"),
             models.Index(fields=["status", "said_on", "id"], name="quote_status_said_idx"),
             models.Index(fields=["status", "created_at", "id"], name="quote_status_created_idx"),
+            # Plain B-trees: db_index on a CharField adds a varchar_pattern_ops twin for LIKE,
+            # which nothing asks of these columns.
+            models.Index(fields=["verification"], name="quote_verification_idx"),
+            models.Index(fields=["external_id"], name="quote_external_id_idx"),
         ]
 
     def __str__(self) -> str:
