@@ -9,6 +9,7 @@ position for the progress bar. The child never touches the database.
 
 import gc
 import multiprocessing
+import queue
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -69,7 +70,12 @@ def parsed_batches(
     process.start()
     try:
         while True:
-            item = out.get()
+            try:
+                item = out.get(timeout=1)
+            except queue.Empty:
+                if not process.is_alive():  # killed (out of memory, a signal): never wait for it
+                    raise ParseFailed(f"the reading process ended (exit code {process.exitcode})") from None
+                continue
             if item is None:
                 break
             if isinstance(item, ParseFailed):

@@ -196,3 +196,16 @@ def test_foreign_keys_come_back_validated(tmp_path):
         )
         keys = dict(cursor.fetchall())
     assert len(keys) == 9 and all(keys.values())
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_a_reading_process_that_dies_fails_the_import_instead_of_hanging(tmp_path, monkeypatch):
+    import os
+
+    from quotes.importing import pipeline
+
+    monkeypatch.setattr(pipeline, "_parse", lambda *args: os._exit(9))
+
+    with pytest.raises(pipeline.ParseFailed, match="exit code 9"):
+        run_import(write_sample(tmp_path / "quotes.json"), tmp_path, *REBUILD)
