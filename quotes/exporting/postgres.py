@@ -136,6 +136,15 @@ def float_repr(text: str) -> str:
     )
 
 
+def plain_float(column: str, otherwise: str) -> str:
+    """The common case first: a number with a fraction, neither tiny nor huge, is written alike
+    by PostgreSQL, orjson and repr(); `otherwise` (from the text form) handles the rest."""
+    return (
+        f"CASE WHEN abs({column}) >= 1e-4 AND abs({column}) < 1e15 AND {column} <> trunc({column}) "
+        f"THEN {column}::text ELSE {otherwise} END"
+    )
+
+
 def csv_cell(text: str) -> str:
     """A cell as the csv module writes it with QUOTE_MINIMAL (NULL → empty)."""
     return (
@@ -295,7 +304,7 @@ NDJSON_LINE = obj(
     ("status_note", j("q.status_note")),
     ("tag_names", f"coalesce({TAG_NAMES}, '[]')"),
     ("about", f"coalesce({ABOUT}, '[]')"),
-    ("attribution_probability", float_json("f.probability")),
+    ("attribution_probability", plain_float("q.attribution_probability", float_json("f.probability"))),
     ("external_id", j("q.external_id")),
 )
 
@@ -325,7 +334,7 @@ CSV_CELLS = {
     "tag_names": csv_json_cell(TAG_NAMES),
     "about": csv_json_cell(ABOUT),
     "citations": csv_json_cell(CITATIONS),
-    "attribution_probability": float_repr("f.probability"),
+    "attribution_probability": plain_float("q.attribution_probability", float_repr("f.probability")),
     "external_id": csv_cell("q.external_id"),
     "created_at": "f.created_at",
     "updated_at": "f.updated_at",
