@@ -27,6 +27,7 @@ Byte-for-byte notes (each checked by tests/quotes/test_export_formats.py against
 import heapq
 import logging
 import queue
+import re
 import struct
 import threading
 from collections.abc import Iterator
@@ -54,6 +55,11 @@ SOURCE = Source._meta.db_table
 CITATION = Citation._meta.db_table
 QUOTE_TAGS = Quote.tags.through._meta.db_table
 QUOTE_ABOUT = Quote.about.through._meta.db_table
+assert all(
+    re.fullmatch(r"[a-z_]+", value)
+    for choices in (Quote.Status, Quote.Verification, Quote.Precision, Citation.Role, Citation.Match)
+    for value in choices.values
+), "choice values are written into the SQL as they are"
 PUBLIC = ", ".join(f"'{status}'" for status in Quote.PUBLIC_STATUSES)
 MISATTRIBUTED = Quote.Verification.MISATTRIBUTED.value
 
@@ -66,6 +72,13 @@ def j(expression: str) -> str:
 def jn(expression: str) -> str:
     """A nullable value as JSON text (`null` for NULL)."""
     return f"coalesce(to_json({expression})::text, 'null')"
+
+
+def choice(expression: str, choices) -> str:
+    """A field with choices as JSON text: its usual values as ready literals (a comparison costs
+    less than to_json), anything else through to_json."""
+    whens = " ".join(f"WHEN '{value}' THEN '\"{value}\"'" for value in choices.values)
+    return f"CASE {expression} {whens} ELSE {j(expression)} END"
 
 
 def obj(*pairs: tuple[str, str]) -> str:
@@ -160,7 +173,7 @@ def csv_json_cell(json_text: str) -> str:
 
 CITATION_JSON = obj(
     ("id", "ci.id::text"),
-    ("role", j("ci.role")),
+    ("role", choice("ci.role", Citation.Role)),
     ("locator", j("ci.locator")),
     (
         "source",
@@ -185,7 +198,7 @@ CITATION_JSON = obj(
         )
         + " END",
     ),
-    ("match", j("ci.match")),
+    ("match", choice("ci.match", Citation.Match)),
     ("note", j("ci.note")),
 )
 ABOUT_JSON = obj(
@@ -259,7 +272,7 @@ NDJSON_LINE = obj(
     ),
     ("speaker_role", j("q.speaker_role")),
     ("said_on", jn("q.said_on")),
-    ("date_precision", j("q.date_precision")),
+    ("date_precision", choice("q.date_precision", Quote.Precision)),
     (
         "venue",
         "CASE WHEN v.id IS NULL THEN 'null' ELSE "
@@ -274,8 +287,8 @@ NDJSON_LINE = obj(
     ),
     ("language", j("q.language")),
     ("context", j("q.context")),
-    ("verification", j("q.verification")),
-    ("status", j("q.status")),
+    ("verification", choice("q.verification", Quote.Verification)),
+    ("status", choice("q.status", Quote.Status)),
     (
         "misattribution",
         f"CASE WHEN q.verification <> '{MISATTRIBUTED}' THEN 'null' ELSE "
