@@ -161,9 +161,16 @@ def plain_float(column: str, otherwise: str) -> str:
 def csv_cell(text: str) -> str:
     """A cell as the csv module writes it with QUOTE_MINIMAL (NULL → empty)."""
     return (
-        f"CASE WHEN {text} IS NULL THEN '' WHEN {text} ~ '[\",\\r\\n]' "
+        f"CASE WHEN {text} IS NULL THEN '' WHEN strpos({text}, '\"') > 0 OR strpos({text}, ',') > 0 "
+        f"OR strpos({text}, E'\\n') > 0 OR strpos({text}, E'\\r') > 0 "
         f"THEN '\"' || replace({text}, '\"', '\"\"') || '\"' ELSE {text} END"
     )
+
+
+def csv_choice(expression: str, choices) -> str:
+    """A field with choices as a CSV cell: its usual values need no quoting."""
+    whens = " ".join(f"WHEN '{value}' THEN '{value}'" for value in choices.values)
+    return f"CASE {expression} {whens} ELSE {csv_cell(expression)} END"
 
 
 def csv_json_cell(json_text: str) -> str:
@@ -331,7 +338,7 @@ CSV_CELLS = {
     "speaker_description": csv_cell("s.description"),
     "speaker_role": csv_cell("q.speaker_role"),
     "said_on": f"coalesce({iso_date('q.said_on')}, '')",
-    "date_precision": csv_cell("q.date_precision"),
+    "date_precision": csv_choice("q.date_precision", Quote.Precision),
     "venue_name": csv_cell("v.name"),
     "venue_kind": csv_cell("v.kind"),
     "venue_location": csv_cell("v.location"),
@@ -339,8 +346,8 @@ CSV_CELLS = {
     "venue_held_on": f"coalesce({iso_date('v.held_on')}, '')",
     "language": csv_cell("q.language"),
     "context": csv_cell("q.context"),
-    "status": csv_cell("q.status"),
-    "verification": csv_cell("q.verification"),
+    "status": csv_choice("q.status", Quote.Status),
+    "verification": csv_choice("q.verification", Quote.Verification),
     "verification_note": csv_cell("q.verification_note"),
     "status_note": csv_cell("q.status_note"),
     "tags": csv_json_cell(TAG_SLUGS),
