@@ -135,10 +135,15 @@ def _run_bulk(path, summary, rejects, status, batch_size, progress, mark) -> flo
     mark = _phase(summary, "archive keys read", mark)
     collecting = gc.isenabled()
     gc.disable()  # see pipeline._parse; the in-memory keys hold no containers
+    waiting = 0.0  # for the reading process: which side of the pipeline is the slower one
     try:
-        for batch in parsed_batches(
-            path, summary.format, status=status, batch_size=batch_size, layout=layout
-        ):
+        batches = parsed_batches(path, summary.format, status=status, batch_size=batch_size, layout=layout)
+        while True:
+            asked = time.monotonic()
+            batch = next(batches, None)
+            waiting += time.monotonic() - asked
+            if batch is None:
+                break
             summary.read += batch.read
             for line, reason, raw in batch.rejected:
                 _reject(summary, rejects, line, reason, raw)
@@ -151,7 +156,7 @@ def _run_bulk(path, summary, rejects, status, batch_size, progress, mark) -> flo
     finally:
         if collecting:
             gc.enable()
-    return _phase(summary, "records copied", mark)
+    return _phase(summary, f"records copied ({waiting:.1f} s of it waiting for the reading process)", mark)
 
 
 def _reject(summary, rejects, line, reason, raw) -> None:
