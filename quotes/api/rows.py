@@ -9,7 +9,7 @@ On PostgreSQL the by-id statements are prepared once per connection (archive/db.
 them cost several times more than running them.
 
 Rows are dicts keyed as `QUOTE_COLUMNS` / `CITATION_COLUMNS`, with dates and datetimes as Python
-objects on every database (SQLite hands back text, converted here as Django's backend would).
+objects on every database, datetimes aware (SQLite hands back naive values or text: fixed here).
 """
 
 import datetime
@@ -112,9 +112,10 @@ def _converter(connection, dates: set[str], datetimes: set[str], columns: tuple[
             if isinstance(row[n], str):
                 row[n] = parse_date(row[n])
         for n in datetime_positions:
-            if isinstance(row[n], str):
-                value = parse_datetime(row[n])
-                row[n] = value.replace(tzinfo=datetime.UTC) if value.tzinfo is None else value
+            value = parse_datetime(row[n]) if isinstance(row[n], str) else row[n]
+            if value is not None and value.tzinfo is None:
+                value = value.replace(tzinfo=datetime.UTC)  # stored in UTC (USE_TZ)
+            row[n] = value
         return row
 
     return convert

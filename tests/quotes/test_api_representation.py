@@ -31,3 +31,14 @@ def test_quote_dicts_accept_a_queryset_and_default_to_the_site_url(settings):
     make_quote("Words.", make_speaker())
     [data] = quote_dicts(Quote.objects.all())
     assert data["url"].startswith("https://site.example/api/v1/quotes/")
+
+
+@pytest.mark.django_db
+def test_dates_and_times_are_iso_with_their_offset_on_every_database():
+    quote = make_quote("Dated words.", make_speaker())
+    cite(quote)
+    [data] = quote_dicts([quote.pk])
+    stored = Quote.objects.get(pk=quote.pk)
+    assert data["created_at"] == stored.created_at.isoformat()
+    assert data["updated_at"].endswith("+00:00")
+    assert data["said_on"] == (stored.said_on.isoformat() if stored.said_on else None)
