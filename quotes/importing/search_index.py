@@ -31,7 +31,7 @@ from quotes.search import install_search_structures
 from quotes.search.postgres import INSTALL_SQL as SEARCH_INSTALL_SQL
 from quotes.search.sqlite import TRIGGERS
 
-POSTGRES_INDEXES = ("quote_search_vector_idx", "quote_search_trgm_idx")
+POSTGRES_INDEXES = ("quote_search_vector_idx",)
 BULK_TABLES = (Quote, Source, Citation)
 BUILD_WORKERS = 2
 MAINTENANCE_WORK_MEM = "1GB"  # per connection; a GIN build at 1M quotes: 512MB 18.3 s, 2GB 14.9 s

@@ -10,6 +10,8 @@ from quotes.search.statistics import WordFrequencies
 
 # The vector is a generated column over the accent-free `search_text`, with the 'simple'
 # configuration: no stemming or stop words, so phrases and short words ("no", "not") are kept.
+# pg_trgm is for lookup's word_similarity() on a handful of candidates; no trigram index is kept
+# (migration 0005): lookup takes its candidates from the tsvector index (quotes/lookup/postgres.py).
 INSTALL_SQL = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     """
@@ -22,7 +24,6 @@ INSTALL_SQL = [
     END $$
     """,
     "CREATE INDEX IF NOT EXISTS quote_search_vector_idx ON quotes_quote USING GIN (search_vector)",
-    "CREATE INDEX IF NOT EXISTS quote_search_trgm_idx ON quotes_quote USING GIN (search_text gin_trgm_ops)",
 ]
 
 
