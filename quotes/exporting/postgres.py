@@ -422,25 +422,17 @@ def pg_chunks(queryset, fmt: str, *, using: str | None = None, streams: int = ST
     except EmptyResultSet:  # e.g. `.none()`: Django knows there is nothing to select
         return
     parallel = streams > 1 and not connection.in_atomic_block
+    helpers: list[_Helper] = []
     with transaction.atomic(using=connection.alias), _client_cursor(connection) as cursor:
-        helpers: list[_Helper] = []
-        if parallel:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            snapshot = cursor.execute("SELECT pg_export_snapshot()").fetchone()[0]
-            try:
-                for share in range(1, streams):
-                    statement = export_statement(queryset, fmt, share=share, shares=streams)
-                    helpers.append(_Helper(connection, snapshot, _mogrify(cursor, statement)))
-            except psycopg.Error:  # e.g. too many connections: this session exports it all
-                logger.warning("export: a helper session could not be opened", exc_info=True)
-                for helper in helpers:
-                    helper.stop()
-                helpers = []
-        # JIT compiling this long expression costs more than it saves on any export size.
-        cursor.execute("SET LOCAL jit = off")
-        shares = len(helpers) + 1
-        statement = _mogrify(cursor, export_statement(queryset, fmt, share=0, shares=shares))
         try:
+            if parallel:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                snapshot = cursor.execute("SELECT pg_export_snapshot()").fetchone()[0]
+                helpers = _open_helpers(connection, cursor, snapshot, queryset, fmt, streams)
+            # JIT compiling this long expression costs more than it saves on any export size.
+            cursor.execute("SET LOCAL jit = off")
+            shares = len(helpers) + 1
+            statement = _mogrify(cursor, export_statement(queryset, fmt, share=0, shares=shares))
             for helper in helpers:
                 helper.start()
             with cursor.copy(statement) as copy:
@@ -451,6 +443,22 @@ def pg_chunks(queryset, fmt: str, *, using: str | None = None, streams: int = ST
         finally:
             for helper in helpers:
                 helper.stop()
+
+
+def _open_helpers(connection, cursor, snapshot: str, queryset, fmt: str, streams: int) -> list["_Helper"]:
+    """Sessions 1 .. streams-1 on `snapshot`, or none if one cannot be opened (e.g. too many
+    connections): the first session then exports it all."""
+    helpers = []
+    try:
+        for share in range(1, streams):
+            statement = export_statement(queryset, fmt, share=share, shares=streams)
+            helpers.append(_Helper(connection, snapshot, _mogrify(cursor, statement)))
+    except psycopg.Error:
+        logger.warning("export: a helper session could not be opened", exc_info=True)
+        for helper in helpers:
+            helper.stop()
+        return []
+    return helpers
 
 
 def _client_cursor(connection) -> psycopg.ClientCursor:
