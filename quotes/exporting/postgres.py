@@ -21,7 +21,7 @@ Byte-for-byte notes (each checked by tests/quotes/test_export_formats.py against
 - Floats: PostgreSQL's shortest round-trip digits, laid out as orjson (NDJSON) or `repr()` (CSV)
   lay them out: `1.0` not `1`, orjson's `0.00001` and `1.5e-7`, `repr()`'s `1e-05`, both write
   numbers below 1e16 in full; NaN and infinities are `null` in JSON and `nan`/`inf` in CSV.
-  This relies on PostgreSQL's default `extra_float_digits` (1: shortest exact digits).
+  The export's transaction sets `extra_float_digits` to 1 (shortest exact digits, the default).
 """
 
 import heapq
@@ -429,8 +429,7 @@ def pg_chunks(queryset, fmt: str, *, using: str | None = None, streams: int = ST
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                 snapshot = cursor.execute("SELECT pg_export_snapshot()").fetchone()[0]
                 helpers = _open_helpers(connection, cursor, snapshot, queryset, fmt, streams)
-            # JIT compiling this long expression costs more than it saves on any export size.
-            cursor.execute("SET LOCAL jit = off")
+            _configure(cursor)
             shares = len(helpers) + 1
             statement = _mogrify(cursor, export_statement(queryset, fmt, share=0, shares=shares))
             for helper in helpers:
@@ -459,6 +458,14 @@ def _open_helpers(connection, cursor, snapshot: str, queryset, fmt: str, streams
             helper.stop()
         return []
     return helpers
+
+
+def _configure(cursor) -> None:
+    """Settings of an export's transaction."""
+    # JIT compiling this long expression costs more than it saves on any export size.
+    cursor.execute("SET LOCAL jit = off")
+    # Shortest exact float digits (PostgreSQL's default), which the float layouts start from.
+    cursor.execute("SET LOCAL extra_float_digits = 1")
 
 
 def _client_cursor(connection) -> psycopg.ClientCursor:
@@ -525,7 +532,8 @@ class _Helper(threading.Thread):
         try:
             self.session.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             self.session.execute(psycopg.sql.SQL("SET TRANSACTION SNAPSHOT {}").format(snapshot))
-            self.session.execute("SET LOCAL jit = off")
+            with self.session.cursor() as cursor:
+                _configure(cursor)
         except BaseException:
             self.session.close()
             raise
