@@ -55,7 +55,7 @@ MIDDLEWARE = [
     "quotes.api.idempotency.IdempotencyKeyMiddleware",  # API POSTs with an Idempotency-Key
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "config.csp.CSPMiddleware",  # django-csp, header text built once per policy
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
