@@ -199,14 +199,7 @@ class BulkWriter:
                     speaker_ids[key] = owner[0]
                 continue
             slug = next(c for c in BatchWriter._slug_candidates(ref) if c not in by_slug)
-            speaker = Speaker(
-                name=ref.name,
-                slug=slug,
-                wikidata_qid=ref.qid,
-                aliases=ref.aliases,
-                description=ref.description,
-            )
-            speaker.derive_search_names()
+            speaker = BatchWriter._new_speaker(ref, slug)
             by_slug[slug] = (None, ref.qid)
             created_by_slug[slug] = key
             new[key] = speaker

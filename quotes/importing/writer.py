@@ -403,14 +403,7 @@ class BatchWriter:
                 if c not in taken and (c in checked or not Speaker.objects.filter(slug=c).exists())
             )
             taken.add(slug)
-            speaker = Speaker(
-                name=ref.name,
-                slug=slug,
-                wikidata_qid=ref.qid,
-                aliases=ref.aliases,
-                description=ref.description,
-            )
-            speaker.derive_search_names()
+            speaker = self._new_speaker(ref, slug)
             by_slug[slug] = (None, ref.qid)
             created_by_slug[slug] = key
             new[key] = speaker
@@ -423,6 +416,19 @@ class BatchWriter:
     @staticmethod
     def _slug_match(ref: SpeakerRef, owner) -> bool:
         return bool(owner) and (not ref.qid or owner[1] is None or owner[1] == ref.qid)
+
+    @staticmethod
+    def _new_speaker(ref: SpeakerRef, slug: str) -> Speaker:
+        """An unsaved speaker for `ref` under `slug`, with the derived search names `save()` would fill."""
+        speaker = Speaker(
+            name=ref.name,
+            slug=slug,
+            wikidata_qid=ref.qid,
+            aliases=ref.aliases,
+            description=ref.description,
+        )
+        speaker.derive_search_names()
+        return speaker
 
     @staticmethod
     def _slug_candidates(ref: SpeakerRef):
