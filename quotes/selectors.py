@@ -34,8 +34,6 @@ class QuoteSelection:
     search: SearchQuery
     #: The same filters without the search: what ranking starts from (it applies the search itself).
     unsearched: QuerySet
-    #: The names of the filters given a value (ordering and search included).
-    filters: frozenset[str] = frozenset()
 
 
 def select_quotes(params, *, user=None) -> QuoteSelection:
@@ -59,7 +57,6 @@ def select_quotes(params, *, user=None) -> QuoteSelection:
         ordering=filterset.ordering_key,
         search=filterset.search_query,
         unsearched=unsearched,
-        filters=frozenset(name for name, value in data.items() if value not in (None, "", [], ())),
     )
 
 

@@ -12,16 +12,13 @@ order is still total, so relevance pages also walk the whole result without loss
 import base64
 import binascii
 import datetime
-from contextlib import nullcontext
 from dataclasses import dataclass
 
 import orjson
-from django.db import connections
 from django.db.models import F
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 
-from archive.db import prepared_statements
 from quotes.api.rows import quote_rows_by_id
 from quotes.filtersets import ORDERINGS, SEARCH_ORDERING
 from quotes.models import Quote
@@ -32,14 +29,6 @@ DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 200
 #: How many of the most recent matches a relevance search scores (bounds the ranking work).
 RELEVANCE_CANDIDATES = 500
-#: Filters whose page query has the same best plan whatever their values (an index range on
-#: quote_speaker_said_idx or quote_status_said_idx): that query is prepared on PostgreSQL, which
-#: saves planning it (~0.5-1 ms with 17 indexes on quotes_quote, more than running it). A search,
-#: a tag, a publisher, a source domain... select a share of the archive only their value tells,
-#: so their queries are planned each time.
-PREPARABLE_FILTERS = frozenset(
-    {"speaker", "speaker_qid", "said_after", "said_before", "language", "venue", "verification", "ordering"}
-)
 
 
 @dataclass
@@ -105,7 +94,6 @@ def _keyset_page(selection: QuoteSelection, position: dict | None, size: int) ->
     page costs one short index range scan (two where the parts meet) however deep it is.
     """
     ordering, queryset = selection.ordering, selection.queryset
-    preparable = selection.filters <= PREPARABLE_FILTERS
     column, descending = ORDERINGS[ordering]
     backwards = bool(position) and position["d"] == "prev"
     forward = descending != backwards  # direction of this query's scan
@@ -136,8 +124,7 @@ def _keyset_page(selection: QuoteSelection, position: dict | None, size: int) ->
     for part in parts:
         # The part picks the page's ids in index order (a short, single-table statement); their
         # columns come from the fixed, prepared statement of quotes/api/rows.py.
-        with prepared_statements(connections[queryset.db]) if preparable else nullcontext():
-            ids = list(part.values_list("id", flat=True)[: size + 1 - len(rows)])
+        ids = list(part.values_list("id", flat=True)[: size + 1 - len(rows)])
         rows += quote_rows_by_id(ids, using=queryset.db)
         if len(rows) > size:
             break
