@@ -135,26 +135,21 @@ def _fast_timestamptz_loader():
     return adapters.get_loader(postgres.types["timestamptz"].oid, pq.Format.TEXT)
 
 
-def _run(connection, sql: str, params, columns, dates=frozenset(), datetimes=frozenset(), *, prepare=False):
+def _fetch(using: str, sql: str, ids: list[int], columns, dates=frozenset(), datetimes=frozenset()):
+    """Run one of the statements above for `ids` (prepared on PostgreSQL) and return dict rows."""
+    if not ids:
+        return []
+    connection = connections[using]
+    condition, params = _id_condition(connection, ids)
     convert = _converter(connection, dates, datetimes, columns)
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, prepared_statements(connection):
         if datetimes and connection.vendor == "postgresql" and settings.USE_TZ:
             cursor.cursor.adapters.register_loader("timestamptz", _fast_timestamptz_loader())
-        if prepare:
-            with prepared_statements(connection):
-                cursor.execute(sql, params)
-        else:
-            cursor.execute(sql, params)
+        cursor.execute(sql.format(ids=condition), params)
         rows = cursor.fetchall()
     if convert is not None:
         rows = [convert(list(row)) for row in rows]
     return [dict(zip(columns, row, strict=True)) for row in rows]
-
-
-def _fetch(using: str, sql: str, ids: list[int], columns, dates=frozenset(), datetimes=frozenset()):
-    connection = connections[using]
-    condition, params = _id_condition(connection, ids)
-    return _run(connection, sql.format(ids=condition), params, columns, dates, datetimes, prepare=True)
 
 
 def quote_rows_by_id(ids, *, using: str = "default", statuses=None) -> list[dict]:
