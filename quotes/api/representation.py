@@ -1,17 +1,16 @@
 """Quotes as the API and the export show them, built from plain rows without per-row serializers.
 
 `quote_dicts()` takes ids or a queryset and returns JSON-ready dicts in the same order, in three
-queries whatever the number of quotes: the quotes with speaker, venue and correct attribution
-(joined), their tags, and their citations with sources (statements in quotes/api/rows.py).
+queries whatever the number of quotes (four for a queryset, whose ids come first): the quotes
+with speaker, venue and correct attribution (joined), their tags, and their citations with
+sources (statements in quotes/api/rows.py).
 """
 
 from django.conf import settings
 from django.db.models import QuerySet
 
-from quotes.api.rows import QUOTE_COLUMNS, citation_rows_by_quote, quote_rows_by_id, tag_slugs_by_quote
+from quotes.api.rows import citation_rows_by_quote, quote_rows_by_id, tag_slugs_by_quote
 from quotes.models import Quote
-
-__all__ = ["QUOTE_COLUMNS", "quote_dicts", "quote_rows", "represent_quotes"]
 
 
 def quote_rows(queryset: QuerySet) -> list[dict]:

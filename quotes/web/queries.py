@@ -6,7 +6,7 @@ import time
 from functools import cache
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Prefetch
 from django.http import Http404
 
@@ -100,8 +100,10 @@ recent_states = RecentStates()
 
 
 def forget_quote_states(**kwargs) -> None:
-    """Receiver for saves and deletes of anything a card shows."""
+    """Receiver for saves and deletes of anything a card shows: forget now, and again when the
+    transaction commits (a request reading in between still saw the old row and kept it)."""
     recent_states.clear()
+    transaction.on_commit(recent_states.clear)
 
 
 def _state_row(pk: int) -> tuple | None:
