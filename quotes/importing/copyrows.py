@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from archive.models import Source
 from archive.text import _FOLD, normalize_text, strip_accents
-from quotes.importing.records import QuoteRecord, SpeakerRef, VenueRef, compact_pickle
+from quotes.importing.records import QuoteRecord, SpeakerRef, VenueRef, compact_pickle, url_facts
 from quotes.models import Citation, Quote
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -209,8 +209,6 @@ class PreparedRecord:
 
 
 def prepare_rows(record: QuoteRecord, layout: ImportLayout) -> PreparedRecord:
-    from quotes.importing.writer import url_facts
-
     normalized, search_text = derived_text(record.text)
     digest = text_hash(normalized)
     status = record.status or layout.default_status
@@ -238,7 +236,7 @@ def prepare_rows(record: QuoteRecord, layout: ImportLayout) -> PreparedRecord:
     citations = []
     for citation in record.citations:
         source = citation.source
-        normalized_url, url_hash, domain = url_facts(source.url)
+        normalized_url, url_hash, domain = source.facts or url_facts(source.url)
         source_row = "\t".join(
             [
                 esc(source.url),

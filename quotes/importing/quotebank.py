@@ -7,30 +7,21 @@ A line looks like: {"quoteID": "2015-08-31-000271", "quotation": "...", "speaker
 
 from archive.urlnorm import url_host
 from quotes.importing.records import (
-    PLAIN_HTTP_URL,
     CitationRef,
     QuoteRecord,
     Rejected,
     SourceRef,
+    checked_url,
     clean_date,
     clean_probability,
     clean_str,
     clean_text,
-    clean_url,
     max_length,
     quotebank_speaker,
     speaker_ref,
+    url_facts_from_match,
 )
 from quotes.models import Quote
-
-
-def publisher_for(url: str) -> str:
-    """The host, without www., as Quotebank gives no publisher name."""
-    plain = PLAIN_HTTP_URL.match(url)
-    if plain:
-        host = plain["host"].lower()
-        return (host[4:] if host.startswith("www.") else host)[:255]
-    return url_host(url)[:255]
 
 
 def quotebank_record(line: int, raw: dict, *, status: str | None) -> QuoteRecord:
@@ -61,10 +52,13 @@ def quotebank_record(line: int, raw: dict, *, status: str | None) -> QuoteRecord
         raise Rejected("urls must be a list")
     citations, seen = [], set()
     for value in urls:
-        url = clean_url(value, "urls")
+        url, plain = checked_url(value, "urls")
         if url and url not in seen:
             seen.add(url)
-            citations.append(CitationRef(source=SourceRef(url=url, publisher=publisher_for(url))))
+            facts = url_facts_from_match(url, plain)  # worked out once: prepare_rows needs them too
+            # Quotebank names no publisher: the host without www. stands for it.
+            publisher = facts[2][:255] if plain else url_host(url)[:255]
+            citations.append(CitationRef(source=SourceRef(url=url, publisher=publisher, facts=facts)))
 
     return QuoteRecord(
         line=line,

@@ -20,9 +20,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from archive.models import Source
-from archive.urlnorm import normalize_url, url_host
+from archive.urlnorm import normalize_url
 from quotes.importing.copyrows import derived_text  # normalize_text and search_form, faster
-from quotes.importing.records import PLAIN_HTTP_URL, QuoteRecord, SpeakerRef, VenueRef
+from quotes.importing.records import PLAIN_HTTP_URL, QuoteRecord, SpeakerRef, VenueRef, fast_url_host
 from quotes.models import Citation, Quote, Speaker, Tag, Venue
 
 
@@ -32,28 +32,6 @@ def fast_normalize_url(url: str) -> str:
     if plain is None or plain["port"] or "?" in url or "#" in url:
         return normalize_url(url)
     return f"{plain['scheme'].lower()}://{plain['host'].lower()}{plain['rest'] or '/'}"
-
-
-def fast_url_host(url: str) -> str:
-    """`url_host` (lower-case host without www.), without parsing the everyday URL."""
-    plain = PLAIN_HTTP_URL.match(url)
-    if plain is None:
-        return url_host(url)
-    host = plain["host"].lower()
-    return host[4:] if host.startswith("www.") else host
-
-
-def url_facts(url: str) -> tuple[str, str, str]:
-    """(normalized URL, its hash, its host without www.): `url_key` and `fast_url_host` in one match."""
-    plain = PLAIN_HTTP_URL.match(url)
-    if plain is None or plain["port"] or "?" in url or "#" in url:
-        normalized = normalize_url(url)
-        domain = fast_url_host(normalized)
-    else:
-        host = plain["host"].lower()
-        normalized = f"{plain['scheme'].lower()}://{host}{plain['rest'] or '/'}"
-        domain = host[4:] if host.startswith("www.") else host
-    return normalized, hashlib.sha256(normalized.encode()).hexdigest(), domain
 
 
 def url_key(url: str) -> tuple[str, str]:

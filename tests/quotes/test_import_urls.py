@@ -3,8 +3,9 @@
 import pytest
 
 from archive.urlnorm import normalize_url, url_host
-from quotes.importing.records import Rejected, clean_url
-from quotes.importing.writer import fast_normalize_url, fast_url_host, url_facts
+from quotes.importing.quotebank import quotebank_record
+from quotes.importing.records import Rejected, clean_url, fast_url_host, url_facts
+from quotes.importing.writer import fast_normalize_url
 
 URLS = [
     "https://www.nytimes.com/2015/08/31/us/obama.html",
@@ -34,3 +35,12 @@ def test_shortcuts_match_the_archive_normalization(url):
 def test_invalid_urls_are_rejected(url):
     with pytest.raises(Rejected, match="invalid URL"):
         clean_url(url, "urls")
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_a_quotebank_record_carries_the_facts_of_each_url_worked_out_once(url):
+    raw = {"quotation": "Words.", "speaker": "Ann Example", "qids": ["Q1"], "urls": [url]}
+    source = quotebank_record(1, raw, status=None).citations[0].source
+
+    assert source.facts == url_facts(url)
+    assert source.publisher == url_host(url)  # Quotebank names no publisher: the host stands for it
