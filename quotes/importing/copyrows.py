@@ -20,6 +20,7 @@ from quotes.models import Citation, Quote
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 NULL = "\\N"
+_PUBLISHED = Quote.Status.PUBLISHED.value
 
 
 def copy_text(value) -> str:
@@ -108,9 +109,52 @@ class ImportLayout:
     default_status: str
     published_at: str
 
+    def quote_row(
+        self,
+        text: str,
+        *,
+        said_on,
+        date_precision: str,
+        language: str,
+        status: str | None,
+        attribution_probability: float | None,
+        external_id: str,
+        speaker_role: str = "",
+        context: str = "",
+        verification: str = Quote.Verification.UNVERIFIED,
+        verification_note: str = "",
+        status_note: str = "",
+    ) -> tuple[int, str]:
+        """(the quote's matching key without its speaker, its COPY row without the ids), in the
+        order of `quotes` below; the derived columns computed as Quote.save() would."""
+        normalized, search_text = derived_text(text)
+        digest = text_hash(normalized)
+        status = status or self.default_status
+        row = "\t".join(
+            [
+                esc(text),
+                esc(normalized),
+                digest,
+                esc(search_text),
+                esc(speaker_role),
+                _date(said_on),
+                date_precision,
+                esc(language),
+                esc(context),
+                status,
+                verification,
+                esc(verification_note),
+                esc(status_note),
+                NULL if attribution_probability is None else repr(attribution_probability),
+                esc(external_id),
+                self.published_at if status == _PUBLISHED else NULL,
+            ]
+        )
+        return hash_key(digest), row
+
     @classmethod
     def build(cls, *, default_status: str, using: str = "default") -> "ImportLayout":
-        # The variable columns, in the order prepare_rows() formats them.
+        # The variable columns, in the order quote_row() and source_row() format them.
         return cls(
             quotes=layout(
                 Quote,
@@ -172,7 +216,7 @@ def esc(value: str) -> str:
 def _citation_row(citation) -> str:
     c = citation
     if not (c.locator or c.selector_exact or c.selector_prefix or c.selector_suffix or c.note):
-        return _BARE_CITATION[c.role]  # a Quotebank URL: the role, nothing else
+        return BARE_CITATION[c.role]  # a Quotebank URL: the role, nothing else
     return "\t".join(
         [
             citation.role,
@@ -185,7 +229,7 @@ def _citation_row(citation) -> str:
     )
 
 
-_BARE_CITATION = {role: "\t".join([role, "", "", "", "", ""]) for role in Citation.Role.values}
+BARE_CITATION = {role: "\t".join([role, "", "", "", "", ""]) for role in Citation.Role.values}
 
 
 def _date(value) -> str:
@@ -209,55 +253,52 @@ class PreparedRecord:
 
 
 def prepare_rows(record: QuoteRecord, layout: ImportLayout) -> PreparedRecord:
-    normalized, search_text = derived_text(record.text)
-    digest = text_hash(normalized)
-    status = record.status or layout.default_status
-    probability = record.attribution_probability
-    quote_row = "\t".join(
-        [
-            esc(record.text),
-            esc(normalized),
-            digest,
-            esc(search_text),
-            esc(record.speaker_role),
-            _date(record.said_on),
-            record.date_precision,
-            esc(record.language),
-            esc(record.context),
-            status,
-            record.verification,
-            esc(record.verification_note),
-            esc(record.status_note),
-            NULL if probability is None else repr(probability),
-            esc(record.external_id),
-            layout.published_at if status == Quote.Status.PUBLISHED else NULL,
-        ]
+    quote_key, quote_row = layout.quote_row(
+        record.text,
+        speaker_role=record.speaker_role,
+        said_on=record.said_on,
+        date_precision=record.date_precision,
+        language=record.language,
+        context=record.context,
+        status=record.status,
+        verification=record.verification,
+        verification_note=record.verification_note,
+        status_note=record.status_note,
+        attribution_probability=record.attribution_probability,
+        external_id=record.external_id,
     )
     citations = []
     for citation in record.citations:
         source = citation.source
-        normalized_url, url_hash, domain = source.facts or url_facts(source.url)
-        source_row = "\t".join(
-            [
-                esc(source.url),
-                esc(normalized_url),
-                url_hash,
-                esc(domain[:255]),
-                esc(source.title) if source.title else "",
-                esc(source.publisher) if source.publisher else "",
-                esc(source.author) if source.author else "",
-                _date(source.published_on),
-                esc(source.language) if source.language else "",
-            ]
+        facts = source.facts or url_facts(source.url)
+        row = source_row(
+            source.url,
+            facts,
+            title=source.title,
+            publisher=source.publisher,
+            author=source.author,
+            published_on=source.published_on,
+            language=source.language,
         )
-        citations.append((hash_key(url_hash), source_row, _citation_row(citation)))
+        citations.append((hash_key(facts[1]), row, _citation_row(citation)))
     return PreparedRecord(
-        record.line,
-        record.speaker,
-        record.venue,
-        record.tags,
-        record.about,
-        hash_key(digest),
-        quote_row,
-        citations,
+        record.line, record.speaker, record.venue, record.tags, record.about, quote_key, quote_row, citations
+    )
+
+
+def source_row(url, facts, *, title="", publisher="", author="", published_on=None, language="") -> str:
+    """A source's COPY row (no id), in the order of ImportLayout.sources; `facts` from url_facts()."""
+    normalized_url, url_hash, domain = facts
+    return "\t".join(
+        [
+            esc(url),
+            esc(normalized_url),
+            url_hash,
+            esc(domain[:255]),
+            esc(title) if title else "",
+            esc(publisher) if publisher else "",
+            esc(author) if author else "",
+            _date(published_on),
+            esc(language) if language else "",
+        ]
     )

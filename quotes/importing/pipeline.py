@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from quotes.importing.copyrows import ImportLayout, PreparedRecord, prepare_rows
-from quotes.importing.readers import READERS, InputFile
+from quotes.importing.readers import READERS, InputFile, Undecodable
 from quotes.importing.records import Rejected
 
 QUEUE_DEPTH = 3
@@ -34,7 +34,13 @@ class ParseFailed(Exception):
 
 
 def _parse(path, fmt, status, batch_size, layout, out) -> None:
+    from quotes.importing.quotebank import quotebank_prepared
     from quotes.importing.service import to_record
+
+    def prepared(line, raw):
+        if fmt == "quotebank" and not isinstance(raw, Undecodable):
+            return quotebank_prepared(line, raw, status=status, layout=layout)
+        return prepare_rows(to_record(fmt, line, raw, status=status), layout)
 
     gc.disable()  # millions of short-lived containers and no cycles: collections would cost a third
     try:
@@ -43,7 +49,7 @@ def _parse(path, fmt, status, batch_size, layout, out) -> None:
         for line, raw in READERS[fmt](source.text, None):
             batch.read += 1
             try:
-                batch.prepared.append(prepare_rows(to_record(fmt, line, raw, status=status), layout))
+                batch.prepared.append(prepared(line, raw))
             except Rejected as error:
                 batch.rejected.append((line, str(error), raw))
             if len(batch.prepared) >= batch_size:

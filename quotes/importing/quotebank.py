@@ -6,6 +6,7 @@ A line looks like: {"quoteID": "2015-08-31-000271", "quotation": "...", "speaker
 """
 
 from archive.urlnorm import url_host
+from quotes.importing.copyrows import BARE_CITATION, ImportLayout, PreparedRecord, hash_key, source_row
 from quotes.importing.records import (
     CitationRef,
     QuoteRecord,
@@ -21,15 +22,25 @@ from quotes.importing.records import (
     speaker_ref,
     url_facts_from_match,
 )
-from quotes.models import Quote
+from quotes.models import Citation, Quote
+
+# The quote columns Quotebank has no field for: what every record gets.
+_DAY, _UNKNOWN = Quote.Precision.DAY.value, Quote.Precision.UNKNOWN.value
+_EXTERNAL_ID_LIMIT = max_length(Quote, "external_id")
 
 
-def quotebank_record(line: int, raw: dict, *, status: str | None) -> QuoteRecord:
-    text = clean_text(raw.get("quotation"))
-    name = raw.get("speaker")
+def checked_fields(raw: dict) -> tuple:
+    """A Quotebank line checked and mapped, as plain values: (text, speaker, said_on, attribution
+    probability, quoteID, [(url, publisher, url facts), ...]). Raises Rejected with the reason.
+
+    Both ways of writing take it from here: `quotebank_record` (row by row, SQLite) and
+    `quotebank_prepared` (the PostgreSQL bulk load, straight to COPY rows, no record objects)."""
+    get = raw.get
+    text = clean_text(get("quotation"))
+    name = get("speaker")
     if name is None or (isinstance(name, str) and name.strip() == "None"):
         raise Rejected("speaker is None: Quotebank could not attribute the quotation")
-    qids = raw.get("qids") or []
+    qids = get("qids") or []
     if not isinstance(qids, list):
         raise Rejected("qids must be a list")
     qid = qids[0] if qids else None
@@ -38,37 +49,64 @@ def quotebank_record(line: int, raw: dict, *, status: str | None) -> QuoteRecord
     else:
         speaker = speaker_ref(name=name, qid=qid)
 
-    said_on = clean_date(raw.get("date"), "date")
+    said_on = clean_date(get("date"), "date")
     probability = None
-    probas = raw.get("probas") or []
+    probas = get("probas") or []
     if probas:
         try:
             probability = clean_probability(probas[0][1])
         except (TypeError, IndexError, KeyError):
             raise Rejected("malformed probas: expected [[speaker, probability], ...]") from None
 
-    urls = raw.get("urls") or []
+    urls = get("urls") or []
     if not isinstance(urls, list):
         raise Rejected("urls must be a list")
-    citations, seen = [], set()
+    sources, seen = [], set()
     for value in urls:
         url, plain = checked_url(value, "urls")
         if url and url not in seen:
             seen.add(url)
-            facts = url_facts_from_match(url, plain)  # worked out once: prepare_rows needs them too
+            facts = url_facts_from_match(url, plain)  # worked out once: the rows need them too
             # Quotebank names no publisher: the host without www. stands for it.
-            publisher = facts[2][:255] if plain else url_host(url)[:255]
-            citations.append(CitationRef(source=SourceRef(url=url, publisher=publisher, facts=facts)))
+            sources.append((url, facts[2][:255] if plain else url_host(url)[:255], facts))
+    external_id = clean_str(get("quoteID"), "quoteID", limit=_EXTERNAL_ID_LIMIT)
+    return text, speaker, said_on, probability, external_id, sources
 
+
+def quotebank_record(line: int, raw: dict, *, status: str | None) -> QuoteRecord:
+    text, speaker, said_on, probability, external_id, sources = checked_fields(raw)
     return QuoteRecord(
         line=line,
         text=text,
         speaker=speaker,
         said_on=said_on,
-        date_precision=Quote.Precision.DAY if said_on else Quote.Precision.UNKNOWN,
+        date_precision=_DAY if said_on else _UNKNOWN,
         language="en",
         status=status,
-        citations=citations,
+        citations=[
+            CitationRef(source=SourceRef(url=url, publisher=publisher, facts=facts))
+            for url, publisher, facts in sources
+        ],
         attribution_probability=probability,
-        external_id=clean_str(raw.get("quoteID"), "quoteID", limit=max_length(Quote, "external_id")),
+        external_id=external_id,
     )
+
+
+def quotebank_prepared(line: int, raw: dict, *, status: str | None, layout: ImportLayout) -> PreparedRecord:
+    """What `prepare_rows(quotebank_record(...))` returns, without building the record first."""
+    text, speaker, said_on, probability, external_id, sources = checked_fields(raw)
+    quote_key, quote_row = layout.quote_row(
+        text,
+        said_on=said_on,
+        date_precision=_DAY if said_on else _UNKNOWN,
+        language="en",
+        status=status,
+        attribution_probability=probability,
+        external_id=external_id,
+    )
+    citation_row = BARE_CITATION[Citation.Role.SECONDARY]
+    citations = [
+        (hash_key(facts[1]), source_row(url, facts, publisher=publisher), citation_row)
+        for url, publisher, facts in sources
+    ]
+    return PreparedRecord(line, speaker, None, [], [], quote_key, quote_row, citations)

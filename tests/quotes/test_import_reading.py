@@ -1,0 +1,57 @@
+"""The bulk load reads Quotebank lines straight into COPY rows (quotebank_prepared); the rows must be
+exactly those of the general path (quotebank_record, then prepare_rows), and a bad line must be
+refused for the same reason."""
+
+import json
+
+import orjson
+import pytest
+
+from quotes.importing.copyrows import ImportLayout, prepare_rows
+from quotes.importing.quotebank import quotebank_prepared, quotebank_record
+from quotes.importing.records import Rejected
+from tests.quotes.test_import_quotebank import sample_lines
+
+ODD_LINES = [
+    # No date, no probas, no URLs, a URL given twice, a URL with a query and a port, text to escape.
+    {"quotation": "Tab\there, back\\slash\nand a new line", "speaker": "Ann Example", "qids": []},
+    {
+        "quotation": "Twice",
+        "speaker": "Ann Example",
+        "qids": ["Q1"],
+        "urls": ["https://a.org/x", "https://a.org/x"],
+    },
+    {
+        "quotation": "Odd URL",
+        "speaker": "Ann",
+        "qids": ["Q2"],
+        "urls": ["http://Ex.com:8080/a?utm_source=x&id=2"],
+    },
+    {"quotation": "Status note", "speaker": "Ann", "probas": [["Ann", "0.5"]], "quoteID": 12345},
+    {"quotation": "No speaker", "speaker": None},
+    {"quotation": "Bad probas", "speaker": "Ann", "probas": [["Ann"]]},
+]
+
+
+def outcome(read, *args, **kwargs):
+    try:
+        return read(*args, **kwargs)
+    except Rejected as error:
+        return f"rejected: {error}"
+
+
+def general_path(line, raw, *, status, layout):
+    return prepare_rows(quotebank_record(line, raw, status=status), layout)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("status", [None, "draft", "published"])
+def test_the_fast_quotebank_rows_are_the_rows_of_the_general_path(status):
+    layout = ImportLayout.build(default_status="published")
+    raws = [orjson.loads(line) for line in sample_lines() if line.endswith("}")] + ODD_LINES
+    assert len(raws) > 60
+
+    for line, raw in enumerate(raws, start=1):
+        fast = outcome(quotebank_prepared, line, raw, status=status, layout=layout)
+        general = outcome(general_path, line, raw, status=status, layout=layout)
+        assert fast == general, json.dumps(raw)[:200]
