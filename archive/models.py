@@ -5,7 +5,7 @@ import hashlib
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
-from django.db.models.functions import Upper
+from django.db.models.functions import Now, Upper
 from simple_history.models import HistoricalRecords
 
 from archive.urlnorm import normalize_url, url_host
@@ -25,8 +25,9 @@ class Source(models.Model):
     author = models.CharField(max_length=255, blank=True)
     published_on = models.DateField(null=True, blank=True)
     language = models.CharField(max_length=35, blank=True, help_text="BCP 47 tag, e.g. en or pt-BR")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    # db_default: what the bulk import's COPY leaves to the database (see quotes Citation.created_at).
+    created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     history = HistoricalRecords()
 

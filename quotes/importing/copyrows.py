@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass
 
 from django.db import connections
+from django.db.models import NOT_PROVIDED
 from django.utils import timezone
 
 from archive.models import Source
@@ -64,7 +65,9 @@ def hash_key(hex_digest: str) -> int:
 @dataclass
 class RowLayout:
     """A table's COPY columns: `leading` ones the writer fills (ids), `variable` ones formatted per
-    record by the parsing process (in the order given), then constants shared by every row."""
+    record by the parsing process (in the order given), then constants shared by every row. Columns
+    with a database default (`db_default`) are not sent: PostgreSQL fills them for less than it
+    takes to parse them."""
 
     table: str
     leading: tuple[str, ...]
@@ -88,6 +91,8 @@ def layout(model, leading: tuple[str, ...], variable: tuple[str, ...], using: st
     for f in model._meta.concrete_fields:
         if f.primary_key or f.column in leading or f.attname in variable:
             continue
+        if f.db_default is not NOT_PROVIDED:
+            continue  # left to the database (created_at, updated_at: now())
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
             constants[f.column] = copy_text(now)
         else:

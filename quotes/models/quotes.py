@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
+from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -99,8 +100,9 @@ class Quote(models.Model):
     )
     version = models.PositiveIntegerField(default=1, editable=False)
     first_published_at = models.DateTimeField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    # db_default: see Citation.created_at.
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True, db_default=Now())
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
