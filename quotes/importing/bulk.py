@@ -1,14 +1,21 @@
 """PostgreSQL bulk load: COPY straight into the tables, matching in memory.
 
 Taken for a large import next to the archive (the same choice as `--search-index auto`, see
-search_index.py), while the tables' secondary indexes and foreign keys are dropped. At the start
-the natural keys already in the archive are read once (quote speaker + text hash, source URL
-hash, 128 bits of each hash); every batch then matches its records against them in memory,
-takes ids for the new quotes and sources from the tables' own sequences, and COPYs the new
-rows into quotes, sources and citations in one transaction, so batches stay atomic and a re-run
-after an interruption matches what was committed. The unique constraints stay in place and
-remain the arbiter: should another writer insert a clashing row meanwhile, the batch fails,
-the keys are read again and the batch is matched anew.
+search_index.py), while the tables' secondary indexes, foreign keys and the quote and source unique
+constraints are dropped. At the start the natural keys already in the archive are read once (quote
+speaker + text hash, source URL hash, 128 bits of each hash); every batch then matches its records
+against them in memory, takes ids for the new quotes and sources from the tables' own sequences,
+and COPYs the new rows into quotes, sources and citations in one transaction, so batches stay
+atomic and a re-run after an interruption matches what was committed.
+
+Nothing checks those keys during the load: a quote or source another writer adds meanwhile is
+added again by the import, and folded into the other writer's row when the unique constraints
+come back at the end (uniques.py); `fold_correction` then counts such a quote as matched. What
+still has a unique index can still clash with another writer: citations (quote + source), and the
+speakers, venues and tags the batch creates; and so can quotes and sources once another bulk
+import, finishing first, has brought their constraints back (folding, maybe, rows this one knows
+by id: the foreign keys it restored then refuse this one's references to them). Such a clash rolls
+the batch back; the keys are read again, venues and tags looked up again, and the batch retried.
 
 Citations of quotes that were already known (in the archive, or earlier in the file) are the
 one part matched by the database: staged and inserted where missing, as BatchWriter does.
@@ -16,16 +23,20 @@ one part matched by the database: staged and inserted where missing, as BatchWri
 
 from django.db import IntegrityError, connections, transaction
 
+from archive.models import Source
 from quotes.importing.copyrows import NULL, ImportLayout, PreparedRecord, hash_key
+from quotes.importing.uniques import Folded
 from quotes.importing.writer import BatchResult, BatchWriter
-from quotes.models import Speaker
+from quotes.models import Quote, Speaker
+
+QUOTES, SOURCES = Quote._meta.db_table, Source._meta.db_table
 
 COPY_CHUNK = 1 << 20  # characters sent to the server at a time
 CONFLICT_RETRIES = 3
 
 
 class BulkConflict(Exception):  # noqa: N818
-    """A batch clashed with rows written by someone else during the import."""
+    """A batch clashed with a citation, speaker, venue or tag written by someone else meanwhile."""
 
 
 class BulkWriter:
@@ -38,30 +49,36 @@ class BulkWriter:
         self.sequences: dict[str, str] = {}
         self.speakers_by_qid: dict[str, int] = {}
         self.speakers_by_slug: dict[str, tuple[int | None, str | None]] = {}
+        # The ids this import created, as (first, last) runs: to recognise them among the folded.
+        self.created: dict[str, list[tuple[int, int]]] = {QUOTES: [], SOURCES: []}
 
     def preload(self) -> None:
         """Read the keys already in the archive (a COPY each: about a second per million rows)."""
         self.quote_ids.clear()
         self.source_ids.clear()
-        self.speakers_by_qid.clear()
-        self.speakers_by_slug.clear()
-        self.resolver.speaker_ids.clear()
+        self._read_speakers()
         with self.connection.cursor() as cursor:
             raw = cursor.cursor
-            with raw.copy("COPY (SELECT slug, wikidata_qid, id FROM quotes_speaker) TO STDOUT") as copy:
-                for slug, qid, pk in copy.rows():
-                    self.speakers_by_slug[slug] = (int(pk), qid)
-                    if qid:
-                        self.speakers_by_qid[qid] = int(pk)
             with raw.copy("COPY (SELECT speaker_id, text_hash, id FROM quotes_quote) TO STDOUT") as copy:
                 for speaker_id, digest, pk in copy.rows():
                     self.quote_ids[(hash_key(digest) << 64) | int(speaker_id)] = int(pk)
             with raw.copy("COPY (SELECT url_hash, id FROM archive_source) TO STDOUT") as copy:
                 for digest, pk in copy.rows():
                     self.source_ids[hash_key(digest)] = int(pk)
-            for table in ("quotes_quote", "archive_source"):
+            for table in (QUOTES, SOURCES):
                 cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
                 self.sequences[table] = cursor.fetchone()[0]
+
+    def _read_speakers(self) -> None:
+        self.speakers_by_qid.clear()
+        self.speakers_by_slug.clear()
+        self.resolver.speaker_ids.clear()
+        speakers = "COPY (SELECT slug, wikidata_qid, id FROM quotes_speaker) TO STDOUT"
+        with self.connection.cursor() as cursor, cursor.cursor.copy(speakers) as copy:
+            for slug, qid, pk in copy.rows():
+                self.speakers_by_slug[slug] = (int(pk), qid)
+                if qid:
+                    self.speakers_by_qid[qid] = int(pk)
 
     def _ids(self, cursor, table: str, count: int) -> list[int]:
         if not count:
@@ -78,13 +95,21 @@ class BulkWriter:
         return [row[0] for row in cursor.fetchall()]
 
     def write(self, batch: list[PreparedRecord]) -> BatchResult:
-        """One atomic batch; on a clash with another writer's rows, read the keys again and retry."""
+        """One atomic batch; on a clash with another writer's rows, read everything again and retry."""
         for _ in range(CONFLICT_RETRIES):
             try:
                 return self._write(batch)
             except BulkConflict:
-                self.preload()
+                self._read_again()
         return self._write(batch)
+
+    def _read_again(self) -> None:
+        """After a rolled-back batch: the venues and tags it created are gone, and another writer
+        may have created speakers meanwhile, or (another bulk import finishing) brought the unique
+        constraints back and folded rows this import knows by id."""
+        self.preload()
+        self.resolver.venue_ids.clear()
+        self.resolver.tag_ids.clear()
 
     def _write(self, batch: list[PreparedRecord]) -> BatchResult:
         """Raises BulkConflict with the batch rolled back (the caller reads the keys again)."""
@@ -97,11 +122,43 @@ class BulkWriter:
                 self.connection.wrap_database_errors,
                 self.connection.cursor() as cursor,
             ):
-                return self._write_batch(cursor, batch)
+                result, new_quote_ids, new_source_ids = self._write_batch(cursor, batch)
         except IntegrityError as error:
             raise BulkConflict(str(error)) from error
+        # Remembered once committed: a batch rolled back leaves no key behind.
+        self.quote_ids.update(new_quote_ids)
+        self.source_ids.update(new_source_ids)
+        self._remember(QUOTES, new_quote_ids.values())
+        self._remember(SOURCES, new_source_ids.values())
+        return result
 
-    def _write_batch(self, cursor, batch: list[PreparedRecord]) -> BatchResult:
+    def _remember(self, table: str, ids) -> None:
+        ids = sorted(ids)
+        runs = self.created[table]
+        if ids and ids[-1] - ids[0] + 1 == len(ids):  # the usual case: one run of the sequence
+            runs.append((ids[0], ids[-1]))
+            return
+        for pk in ids:
+            if runs and runs[-1][1] + 1 == pk:
+                runs[-1] = (runs[-1][0], pk)
+            else:
+                runs.append((pk, pk))
+
+    def _created_here(self, table: str, pk: int) -> bool:
+        return any(first <= pk <= last for first, last in self.created[table])
+
+    def fold_correction(self, folded: Folded) -> BatchResult:
+        """What a fold at the end (uniques.py) takes back from this import's counts: its quotes
+        folded into another writer's were matched, not created, and its citations dropped as
+        duplicates of the kept row's were not added."""
+        quotes = sum(self._created_here(QUOTES, pk) for pk in folded.ids) if folded.table == QUOTES else 0
+        citations = sum(
+            self._created_here(QUOTES, quote) or self._created_here(SOURCES, source)
+            for quote, source in folded.citations
+        )
+        return BatchResult(created=-quotes, matched=quotes, citations_added=-citations)
+
+    def _write_batch(self, cursor, batch: list[PreparedRecord]) -> tuple[BatchResult, dict, dict]:
         resolver = self.resolver
         records = batch  # speaker, venue, tags and about: what BatchWriter's helpers read
         self._resolve_speakers([r.speaker for r in records] + [s for r in records for s in r.about])
@@ -126,8 +183,8 @@ class BulkWriter:
                     new_sources[url_key] = len(source_rows)
                     source_rows.append(source_row)
 
-        quote_ids = self._ids(cursor, "quotes_quote", len(quote_rows))
-        source_ids = self._ids(cursor, "archive_source", len(source_rows))
+        quote_ids = self._ids(cursor, QUOTES, len(quote_rows))
+        source_ids = self._ids(cursor, SOURCES, len(source_rows))
         new_quote_ids = {key: quote_ids[i] for key, i in new_quotes.items()}
         new_source_ids = {key: source_ids[i] for key, i in new_sources.items()}
 
@@ -174,12 +231,10 @@ class BulkWriter:
         added = len(citation_lines) + self._add_known_citations(cursor, known_citations)
         if any(r.tags or r.about for r in records):
             resolver._write_links(cursor, records, record_quote_ids)
-        # Remembered at once: a batch that fails later is rolled back and the keys read again.
-        self.quote_ids.update(new_quote_ids)
-        self.source_ids.update(new_source_ids)
-        return BatchResult(
+        result = BatchResult(
             created=len(quote_rows), matched=len(batch) - len(quote_rows), citations_added=added
         )
+        return result, new_quote_ids, new_source_ids
 
     def _resolve_speakers(self, refs) -> None:
         """BatchWriter._resolve_speakers's rules (QID, then slug unless it belongs to someone with

@@ -9,10 +9,15 @@ batch and built once at the end (always, even when the import fails): the GIN in
 search backend's own idempotent `install()`, the B-trees from the models' own definitions (the
 statements Django's migrations ran, so names and columns are the migrated ones), and the foreign
 keys likewise (added NOT VALID, then validated by one scan each). The unique
-indexes stay: they are what makes a batch idempotent. On SQLite the FTS5 triggers are dropped and
-the FTS index rebuilt. While such an import runs, searches and filtered lists answer correctly
-but slowly. An import killed before the end leaves the indexes missing until the next import,
-which re-creates every missing one at its start (`CREATE INDEX IF NOT EXISTS`: a no-op otherwise).
+constraints stay for the row-by-row writer, which matches through them; the bulk load
+(bulk.py, which matches in memory) also drops those of quotes and sources, and they come back
+first at the end, in one transaction that locks both tables against writers and folds any
+duplicate another writer added meanwhile (uniques.py: the folding rule); the citations' unique
+(quote, source) stays either way. On SQLite the FTS5 triggers are dropped and the FTS index
+rebuilt. While such an import runs, searches and filtered lists answer correctly but slowly. An
+import killed before the end leaves the indexes missing until the next import, which re-creates
+every missing one at its start (`CREATE INDEX IF NOT EXISTS`: a no-op otherwise; a missing unique
+constraint with the same fold, a killed import's rows folding into a person's).
 
 The end-of-import build runs the statements on two connections at once (one a core on the
 2-core machines this targets) with a raised `maintenance_work_mem`; inside an enclosing
@@ -21,11 +26,20 @@ transaction (tests) it runs them one by one on the import's own connection.
 
 import os
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
+from typing import NamedTuple
 
 from django.db import connections
 
 from archive.models import Source
+from quotes.importing.uniques import (
+    DeferredUnique,
+    DuplicatesNeedAPerson,
+    Folded,
+    deferred_uniques,
+    restore_uniques,
+)
 from quotes.models import Citation, Quote
 from quotes.search import install_search_structures
 from quotes.search.postgres import INSTALL_SQL as SEARCH_INSTALL_SQL
@@ -110,8 +124,14 @@ def foreign_key_statements(using: str = "default") -> dict[str, str]:
     return statements
 
 
-def _present(using: str) -> tuple[set[str], set[str]]:
-    """The index names and foreign-key names now on the bulk tables."""
+class Present(NamedTuple):
+    indexes: set[str]
+    foreign_keys: set[str]
+    uniques: set[str]
+
+
+def _present(using: str) -> Present:
+    """The index, foreign-key and unique-constraint names now on the bulk tables."""
     tables = [model._meta.db_table for model in BULK_TABLES]
     with connections[using].cursor() as cursor:
         cursor.execute(
@@ -120,39 +140,58 @@ def _present(using: str) -> tuple[set[str], set[str]]:
         )
         indexes = {row[0] for row in cursor.fetchall()}
         cursor.execute(
-            "SELECT conname FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text = ANY(%s)",
+            "SELECT conname, contype FROM pg_constraint WHERE contype IN ('f', 'u') "
+            "AND conrelid::regclass::text = ANY(%s)",
             [tables],
         )
-        keys = {row[0] for row in cursor.fetchall()}
-    return indexes, keys
+        constraints = cursor.fetchall()
+    return Present(
+        indexes,
+        {name for name, kind in constraints if kind == "f"},
+        {name for name, kind in constraints if kind == "u"},
+    )
 
 
 def restore_indexes(using: str = "default") -> None:
-    """Create whichever import-dropped index or foreign key is missing (left so by an import that
-    was killed)."""
+    """Create whichever import-dropped index, foreign key or unique constraint is missing (left so
+    by an import that was killed); a missing unique constraint comes back with its duplicates folded
+    (uniques.py: a killed import's rows have no history, so they fold into a person's)."""
     connection = connections[using]
     if connection.vendor != "postgresql":
         install_search_structures(using)  # SQLite: re-creates missing FTS triggers (and then rebuilds)
         return
-    indexes, keys = _present(using)
-    missing = [sql for name, sql in model_index_statements(using).items() if name not in indexes]
-    missing_keys = [sql for name, sql in foreign_key_statements(using).items() if name not in keys]
-    if missing or missing_keys or not set(POSTGRES_INDEXES) <= indexes:
-        _build(missing, missing_keys, using)
+    present = _present(using)
+    missing = [sql for name, sql in model_index_statements(using).items() if name not in present.indexes]
+    missing_keys = [
+        sql for name, sql in foreign_key_statements(using).items() if name not in present.foreign_keys
+    ]
+    uniques = _missing_uniques(present, using)
+    if missing or missing_keys or uniques or not set(POSTGRES_INDEXES) <= present.indexes:
+        _build(missing, missing_keys, using, uniques=uniques)
 
 
-def _drop(using: str) -> None:
+def _missing_uniques(present: Present, using: str) -> list[DeferredUnique]:
+    return [
+        unique for name, unique in deferred_uniques(connections[using]).items() if name not in present.uniques
+    ]
+
+
+def _drop(using: str, *, uniques: bool = False) -> None:
     connection = connections[using]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Foreign keys are checked row by row (a trigger each); they come back checked in one pass.
             # Only those the models define, so that they are re-created exactly as they were.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # ALTER TABLE refuses pending checks
-            _, keys = _present(using)
+            present = _present(using)
             for name, sql in foreign_key_statements(using).items():
-                if name in keys:
+                if name in present.foreign_keys:
                     table = sql.split('"')[1]
                     cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+            if uniques:  # a bulk load: BulkWriter matches in memory, uniques.py folds at the end
+                for name, unique in deferred_uniques(connection).items():
+                    if name in present.uniques:
+                        cursor.execute(unique.drop_sql)
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             for name in (*POSTGRES_INDEXES, *model_index_statements(using)):
                 cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
@@ -166,13 +205,24 @@ def _table_and_name(sql: str) -> tuple[str, str]:
     return parts[1], parts[3]
 
 
-def _build(statements: list[str], foreign_keys: list[str], using: str) -> None:
-    """The B-trees, the search structures, the foreign keys and fresh statistics; on two connections
-    when that is safe.
+def _build(
+    statements: list[str],
+    foreign_keys: list[str],
+    using: str,
+    *,
+    uniques: list[DeferredUnique] = (),
+    on_fold: Callable[[Folded], None] | None = None,
+) -> None:
+    """The unique constraints, the B-trees, the search structures, the foreign keys and fresh
+    statistics; on two connections when that is safe.
 
-    A foreign key comes back in two steps: added NOT VALID first (no scan, before any index build,
-    as it must lock both tables against them), then validated by one scan of the table, which only
-    has to wait for the builds on that table."""
+    The unique constraints come first, in one transaction that locks quotes and sources against
+    writers (uniques.py); meanwhile the other connection builds what it can on the citations, and
+    the builds on the locked tables wait for the commit. A foreign key comes back in two steps:
+    added NOT VALID first (no scan, before any index build, as it must lock both tables against
+    them), then validated by one scan of the table, which only has to wait for the builds on that
+    table. Rows two people wrote under the same key (DuplicatesNeedAPerson) stop only the unique
+    step: everything else is built before it is raised."""
     connection = connections[using]
     with connection.cursor() as cursor:
         # CREATE INDEX refuses a table with deferred foreign-key checks pending: run them now.
@@ -187,17 +237,38 @@ def _build(statements: list[str], foreign_keys: list[str], using: str) -> None:
         for sql in sorted(foreign_keys, key=lambda sql: _table_and_name(sql)[0] == "quotes_quote")
     ]
     # Longest first: the trigram index, then the tsvector one, then the B-trees and checks.
-    work = [*SEARCH_INSTALL_SQL[2:][::-1], *statements, *validate]
+    work: list[str | Callable] = [*SEARCH_INSTALL_SQL[2:][::-1], *statements, *validate]
     work += [f"ANALYZE {model._meta.db_table}" for model in BULK_TABLES]
+    if uniques:
+        citations = Citation._meta.db_table
+        beside = [sql for sql in work if f'"{citations}"' in sql or sql.endswith(f" {citations}")]
+        work = [_unique_step(uniques, on_fold), *beside, *(sql for sql in work if sql not in beside)]
+    blocked: list[DuplicatesNeedAPerson] = []
+
+    def run(db, cursor, step) -> None:
+        if not callable(step):
+            cursor.execute(step)
+            return
+        try:
+            step(db)
+        except DuplicatesNeedAPerson as error:  # raised once the rest is built
+            blocked.append(error)
+
     if connection.in_atomic_block or BUILD_WORKERS < 2:
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"SET maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'")
-            for sql in work:
-                cursor.execute(sql)
+            for step in work:
+                run(connection, cursor, step)
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        return
-    # One shared list: each connection takes the next statement when it is free.
+    else:
+        _run_on_workers(work, run, using)
+    if blocked:
+        raise blocked[0]
+
+
+def _run_on_workers(work: list, run: Callable, using: str) -> None:
+    """One shared list: each connection takes the next step when it is free."""
     lock = threading.Lock()
     errors: list[BaseException] = []
 
@@ -210,8 +281,8 @@ def _build(statements: list[str], foreign_keys: list[str], using: str) -> None:
                     with lock:
                         if not work:
                             return
-                        sql = work.pop(0)
-                    cursor.execute(sql)
+                        step = work.pop(0)
+                    run(db, cursor, step)
         except BaseException as error:  # re-raised by the importing thread
             errors.append(error)
         finally:
@@ -226,10 +297,44 @@ def _build(statements: list[str], foreign_keys: list[str], using: str) -> None:
         raise errors[0]
 
 
+def _unique_step(uniques: list[DeferredUnique], on_fold: Callable[[Folded], None] | None) -> Callable:
+    """restore_uniques in one transaction of the connection it runs on (a savepoint inside an
+    enclosing transaction); what it folded is reported, and what it could not restore raised,
+    once committed."""
+
+    def step(db) -> None:
+        nested = db.in_atomic_block
+        with db.cursor() as cursor:
+            cursor.execute("SAVEPOINT restore_uniques" if nested else "BEGIN")
+            try:
+                folds, blocked = restore_uniques(cursor, uniques)
+            except BaseException:
+                cursor.execute("ROLLBACK TO SAVEPOINT restore_uniques" if nested else "ROLLBACK")
+                raise
+            cursor.execute("RELEASE SAVEPOINT restore_uniques" if nested else "COMMIT")
+        for folded in folds:
+            if on_fold:
+                on_fold(folded)
+        if blocked:
+            raise DuplicatesNeedAPerson("\n".join(map(str, blocked)))
+
+    return step
+
+
 @contextmanager
-def search_index_deferred(enabled: bool, using: str = "default"):
+def search_index_deferred(
+    enabled: bool,
+    using: str = "default",
+    *,
+    drop_uniques: bool = False,
+    on_fold: Callable[[Folded], None] | None = None,
+):
     """Drop the indexes for the duration of the block and build them once at its end; without
-    `enabled`, only make sure none is missing from an earlier, interrupted import."""
+    `enabled`, only make sure none is missing from an earlier, interrupted import.
+
+    `drop_uniques` (PostgreSQL, for BulkWriter only: it matches in memory) drops the quote and
+    source unique constraints too; they come back first at the end, any duplicate another writer
+    added meanwhile folded (uniques.py), and `on_fold` hears what was folded."""
     connection = connections[using]
     if connection.vendor not in ("postgresql", "sqlite"):
         yield False
@@ -238,13 +343,25 @@ def search_index_deferred(enabled: bool, using: str = "default"):
         restore_indexes(using)
         yield False
         return
-    _drop(using)
+    postgres = connection.vendor == "postgresql"
+    drop_uniques = drop_uniques and postgres
+    if postgres and not drop_uniques and (missing := _missing_uniques(_present(using), using)):
+        _unique_step(missing, on_fold=None)(connection)  # the row-by-row writer matches through them
+    _drop(using, uniques=drop_uniques)
     try:
         yield True
     finally:
-        if connection.vendor == "postgresql":
-            indexes, keys = _present(using)
-            foreign_keys = [sql for name, sql in foreign_key_statements(using).items() if name not in keys]
-            _build(list(model_index_statements(using).values()), foreign_keys, using)
+        if postgres:
+            present = _present(using)
+            foreign_keys = [
+                sql for name, sql in foreign_key_statements(using).items() if name not in present.foreign_keys
+            ]
+            _build(
+                list(model_index_statements(using).values()),
+                foreign_keys,
+                using,
+                uniques=_missing_uniques(present, using),
+                on_fold=on_fold,
+            )
         else:
             install_search_structures(using)  # recreates the triggers and rebuilds the FTS index

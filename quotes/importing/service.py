@@ -19,7 +19,7 @@ from quotes.importing.records import Rejected
 from quotes.importing.rejects import RejectFile
 from quotes.importing.representation import representation_record, unflatten_csv_row
 from quotes.importing.search_index import search_index_deferred, should_rebuild
-from quotes.importing.writer import BatchWriter, prepare
+from quotes.importing.writer import BatchResult, BatchWriter, prepare
 from quotes.models import Quote
 
 DEFAULT_BATCH_SIZE = 5_000
@@ -98,13 +98,23 @@ def import_quotes(
         else:
             writer.relax_commit_durability()
             rebuild = should_rebuild(search_index, path=path, fmt=summary.format)
-            with search_index_deferred(rebuild) as summary.search_index_rebuilt:
+            bulk = (
+                BulkWriter(ImportLayout.build(default_status=Quote.Status.DRAFT))
+                if (rebuild and bulk_possible(path))
+                else None
+            )
+            folds = []  # duplicates another writer added during a bulk load, folded at its end
+            with search_index_deferred(
+                rebuild, drop_uniques=bulk is not None, on_fold=folds.append
+            ) as summary.search_index_rebuilt:
                 mark = _phase(summary, "indexes dropped" if rebuild else "indexes checked", started)
-                if rebuild and bulk_possible(path):
-                    mark = _run_bulk(path, summary, rejects, status, batch_size, progress, mark)
+                if bulk:
+                    mark = _run_bulk(bulk, path, summary, rejects, status, batch_size, progress, mark)
                 else:
                     _run(rows, summary, rejects, writer, status, batch_size, progress, source)
                     mark = _phase(summary, "records written", mark)
+            for folded in folds if bulk else ():
+                _count(summary, bulk.fold_correction(folded))
             if rebuild:
                 _phase(summary, "indexes rebuilt (PostgreSQL: and foreign keys, statistics)", mark)
     finally:
@@ -127,17 +137,17 @@ def _phase(summary: ImportSummary, name: str, since: float) -> float:
     return now
 
 
-def _run_bulk(path, summary, rejects, status, batch_size, progress, mark) -> float:
+def _run_bulk(bulk, path, summary, rejects, status, batch_size, progress, mark) -> float:
     """Parse in a second process, COPY in this one (quotes/importing/bulk.py, pipeline.py)."""
-    layout = ImportLayout.build(default_status=Quote.Status.DRAFT)
-    bulk = BulkWriter(layout)
     bulk.preload()
     mark = _phase(summary, "archive keys read", mark)
     collecting = gc.isenabled()
     gc.disable()  # see pipeline._parse; the in-memory keys hold no containers
     waiting = 0.0  # for the reading process: which side of the pipeline is the slower one
     try:
-        batches = parsed_batches(path, summary.format, status=status, batch_size=batch_size, layout=layout)
+        batches = parsed_batches(
+            path, summary.format, status=status, batch_size=batch_size, layout=bulk.layout
+        )
         while True:
             asked = time.monotonic()
             batch = next(batches, None)
@@ -147,10 +157,7 @@ def _run_bulk(path, summary, rejects, status, batch_size, progress, mark) -> flo
             summary.read += batch.read
             for line, reason, raw in batch.rejected:
                 _reject(summary, rejects, line, reason, raw)
-            result = bulk.write(batch.prepared)
-            summary.created += result.created
-            summary.matched += result.matched
-            summary.citations_added += result.citations_added
+            _count(summary, bulk.write(batch.prepared))
             if progress:
                 progress(summary, batch.position)
     finally:
@@ -221,7 +228,10 @@ def _write(batch, summary, writer) -> None:
     if not batch:
         return
     with transaction.atomic():
-        result = writer.write(batch, default_status=Quote.Status.DRAFT)
+        _count(summary, writer.write(batch, default_status=Quote.Status.DRAFT))
+
+
+def _count(summary: ImportSummary, result: BatchResult) -> None:
     summary.created += result.created
     summary.matched += result.matched
     summary.citations_added += result.citations_added

@@ -3,10 +3,12 @@ keeps every promise of the row-by-row import: same records, idempotent, resumabl
 
 import io
 import json
+import threading
+import time
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 
 from archive.models import Source
 from archive.text import normalize_text, search_form
@@ -148,27 +150,157 @@ def test_an_interrupted_bulk_import_finishes_when_run_again(tmp_path, monkeypatc
     assert Citation.objects.count() == sum(1 + n % 3 for n in range(1, 31))
 
 
+def an_editor_saves(n: int, *, citing: bool = True) -> Quote:
+    """What an editor's save in the admin writes (history rows included): line n's quote, citing
+    its first URL."""
+    record = json.loads(quotebank_line(n))
+    speaker = Speaker.objects.get(wikidata_qid=record["qids"][0])
+    quote = Quote.objects.create(text=record["quotation"], speaker=speaker)
+    if citing:
+        Citation.objects.create(quote=quote, source=Source.objects.create(url=record["urls"][0]))
+    return quote
+
+
+def while_loading(monkeypatch, write) -> list:
+    """Run `write` once the bulk load has read the archive's keys, as if another writer saved
+    meanwhile; the list returned gets an item each time the keys are read."""
+    original, reads = bulk.BulkWriter.preload, []
+
+    def then_another_writer(self):
+        original(self)
+        reads.append(1)
+        if len(reads) == 1:
+            write()
+
+    monkeypatch.setattr(bulk.BulkWriter, "preload", then_another_writer)
+    return reads
+
+
 @postgres_only
 @pytest.mark.django_db
 def test_rows_another_writer_added_meanwhile_are_matched_not_duplicated(tmp_path, monkeypatch):
     lines = [quotebank_line(n) for n in range(1, 21)]
-    run_import(write_sample(tmp_path / "half.json", lines[:10]), tmp_path)  # "another writer"
-    original, reads = bulk.BulkWriter.preload, []
-
-    def stale_first_read(self):
-        original(self)
-        reads.append(1)
-        if len(reads) == 1:  # as if those rows were written after the keys were read
-            self.quote_ids.clear()
-            self.source_ids.clear()
-
-    monkeypatch.setattr(bulk.BulkWriter, "preload", stale_first_read)
+    run_import(write_sample(tmp_path / "half.json", lines[:10]), tmp_path)  # the speakers, half the quotes
+    theirs = []
+    while_loading(monkeypatch, lambda: theirs.append(an_editor_saves(16)))  # line 16 cites two URLs
 
     summary, _ = run_import(write_sample(tmp_path / "all.json", lines), tmp_path, *REBUILD)
 
-    assert len(reads) == 2  # the clash was noticed, the keys read again
-    assert "created 10, matched 10" in summary
+    # The import's copy of line 16 (and of its first source) was folded into the editor's.
+    citations = sum(1 + n % 3 for n in range(11, 21)) - 1  # the editor's citation was there first
+    assert f"created 9, matched 11, rejected 0, citations added {citations}" in summary
     assert Quote.objects.count() == 20
+    record = json.loads(lines[15])
+    quote = Quote.objects.get(text=record["quotation"])
+    assert quote.pk == theirs[0].pk and quote.history.count() == 1
+    assert sorted(quote.citations.values_list("source__url", flat=True)) == sorted(record["urls"])
+    assert Source.objects.filter(url=record["urls"][0]).count() == 1
+    assert Citation.objects.count() == sum(1 + n % 3 for n in range(1, 21))
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_a_quote_two_people_saved_twice_meanwhile_stops_the_rebuild_naming_them(tmp_path, monkeypatch):
+    lines = [quotebank_line(n) for n in range(1, 21)]
+    run_import(write_sample(tmp_path / "half.json", lines[:10]), tmp_path)
+    theirs = []
+    while_loading(
+        monkeypatch, lambda: theirs.extend([an_editor_saves(12), an_editor_saves(12, citing=False)])
+    )
+
+    _, error = run_import(write_sample(tmp_path / "all.json", lines), tmp_path, *REBUILD)
+
+    twins = Quote.objects.filter(text=theirs[0].text).order_by("pk")  # both editors', the import's
+    first, second = twins[0].pk, twins[1].pk
+    assert (
+        f"ids {first}, {second}." in error and 'unique_normalized_quote_per_speaker" stays missing' in error
+    )
+    assert twins.count() == 3  # nobody's work deleted, not even the import's copy
+    constraints = unique_constraint_names()
+    assert "unique_normalized_quote_per_speaker" not in constraints
+    assert "archive_source_url_hash_key" in constraints  # the sources' duplicates were folded all the same
+    assert Source.objects.filter(url=json.loads(lines[11])["urls"][0]).count() == 1
+    Citation.objects.filter(quote_id=second).delete()
+    Quote.objects.filter(pk=second).delete()  # an editor merges them
+
+    summary, error = run_import(write_sample(tmp_path / "all.json", lines), tmp_path)  # the next import
+
+    assert error is None and "created 0, matched 20" in summary
+    assert "unique_normalized_quote_per_speaker" in unique_constraint_names()
+    assert list(Quote.objects.filter(text=theirs[0].text).values_list("pk", flat=True)) == [first]
+
+
+def unique_constraint_names() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT conname FROM pg_constraint WHERE contype = 'u'")
+        return {row[0] for row in cursor.fetchall()}
+
+
+@postgres_only
+@pytest.mark.django_db
+def test_a_bulk_import_finishing_meanwhile_brings_the_uniques_back_and_this_one_matches_its_rows(
+    tmp_path, monkeypatch
+):
+    lines = [quotebank_line(n) for n in range(1, 21)]
+    other = write_sample(tmp_path / "other.json", lines[5:15])
+    # The other import runs from start to end (constraints restored) after this one read its keys.
+    reads = while_loading(monkeypatch, lambda: run_import(other, tmp_path))
+
+    summary, error = run_import(write_sample(tmp_path / "all.json", lines), tmp_path, *REBUILD)
+
+    assert error is None and len(reads) == 2  # a clash on the restored constraint: keys read again
+    assert "created 10, matched 10" in summary
+    assert Quote.objects.count() == 20 and Source.objects.count() == len(
+        {url for line in lines for url in json.loads(line)["urls"]}
+    )
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_citation_another_writer_adds_meanwhile_rolls_the_batch_back_and_retries_it(tmp_path, monkeypatch):
+    run_import(write_sample(tmp_path / "quotes.json"), tmp_path, *REBUILD)
+    record, other = json.loads(quotebank_line(4)), json.loads(quotebank_line(5))["urls"][0]
+    quote, source = Quote.objects.get(external_id=record["quoteID"]), Source.objects.get(url=other)
+    original, calls = bulk.BulkWriter._add_known_citations, []
+
+    def another_writer_cites_it_too(self, cursor, rows):
+        calls.append(rows)
+        if len(calls) == 1:  # their insert commits while ours waits on it: a real clash
+            commit_once_waited_on(cursor.connection.info.backend_pid, quote.pk, source.pk)
+        return original(self, cursor, rows)
+
+    monkeypatch.setattr(bulk.BulkWriter, "_add_known_citations", another_writer_cites_it_too)
+    cited = dict(record, urls=[*record["urls"], other])
+
+    summary, _ = run_import(write_sample(tmp_path / "b.ndjson", [json.dumps(cited)]), tmp_path, *REBUILD)
+
+    assert len(calls) == 2  # rolled back, then written again
+    assert "created 0, matched 1, rejected 0, citations added 0" in summary
+    assert Citation.objects.filter(quote=quote, source=source).count() == 1
+
+
+def commit_once_waited_on(pid: int, quote_id: int, source_id: int) -> None:
+    """Another session (this thread's own connection) saves the citation now, and commits once
+    session `pid` waits for it."""
+    inserted = threading.Event()
+
+    def another_session():
+        try:
+            with transaction.atomic():
+                Citation.objects.create(quote_id=quote_id, source_id=source_id)
+                inserted.set()
+                with connection.cursor() as cursor:
+                    for _ in range(200):
+                        cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
+                        if cursor.fetchone()[0] == "Lock":
+                            break
+                        time.sleep(0.05)
+        finally:
+            inserted.set()
+            connection.close()
+
+    threading.Thread(target=another_session).start()
+    inserted.wait(10)
 
 
 @pytest.mark.django_db

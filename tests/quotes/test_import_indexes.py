@@ -1,11 +1,16 @@
 """Large imports build the indexes once at the end: nothing is left missing, and search works."""
 
+import json
+
 import pytest
 from django.db import connection
 
+from archive.models import Source
 from quotes.importing import search_index
-from quotes.models import Quote
-from tests.quotes.test_import_quotebank import run_import, write_sample
+from quotes.models import Citation, Quote, Speaker
+from tests.quotes.test_import_quotebank import quotebank_line, run_import, write_sample
+
+postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's constraints")
 
 
 def index_names() -> set[str]:
@@ -34,13 +39,64 @@ def test_a_rebuilding_import_leaves_every_index_it_dropped(tmp_path):
 @pytest.mark.django_db(transaction=True)
 def test_an_import_restores_indexes_a_killed_import_left_dropped(tmp_path):
     before = index_names()
-    search_index._drop("default")  # what a rebuilding import killed midway leaves behind
+    search_index._drop("default", uniques=True)  # what a bulk load killed midway leaves behind
     assert index_names() != before
 
     summary, _ = run_import(write_sample(tmp_path / "quotes.json"), tmp_path, "--search-index", "keep")
 
     assert "indexes rebuilt" not in summary
     assert index_names() == before
+
+
+def unique_constraints() -> dict[str, tuple]:
+    """Each unique constraint of the import's tables as PostgreSQL defines it and Django reads it."""
+    tables = ("quotes_quote", "archive_source", "quotes_citation")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, conrelid::regclass::text, pg_get_constraintdef(oid), condeferrable, "
+            "(SELECT relname FROM pg_class WHERE oid = conindid) FROM pg_constraint "
+            "WHERE contype = 'u' AND conrelid::regclass::text = ANY(%s)",
+            [list(tables)],
+        )
+        found = {name: tuple(rest) for name, *rest in cursor.fetchall()}
+        for table in tables:
+            for name, seen in connection.introspection.get_constraints(cursor, table).items():
+                if name in found:
+                    found[name] += (seen,)
+    return found
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_unique_constraints_come_back_as_migrated_after_a_rebuild_and_after_a_killed_bulk_load(tmp_path):
+    migrated = unique_constraints()
+    assert migrated["unique_normalized_quote_per_speaker"][:2] == (
+        "quotes_quote",
+        "UNIQUE (speaker_id, text_hash)",
+    )
+    assert migrated["archive_source_url_hash_key"][:2] == ("archive_source", "UNIQUE (url_hash)")
+    path = write_sample(tmp_path / "quotes.json")
+
+    run_import(path, tmp_path, "--search-index", "rebuild")
+
+    assert unique_constraints() == migrated
+    search_index._drop("default", uniques=True)  # a bulk load killed midway
+    assert set(unique_constraints()) == {"unique_citation_per_quote_source"}  # it stays: cheap to keep
+    # Meanwhile an editor saves a quote the killed import had written already (no unique to stop it).
+    record = json.loads(quotebank_line(3))
+    theirs = Quote.objects.create(
+        text=record["quotation"], speaker=Speaker.objects.get(wikidata_qid=record["qids"][0])
+    )
+
+    summary, _ = run_import(path, tmp_path, "--search-index", "keep")  # the next import restores them
+
+    assert unique_constraints() == migrated
+    assert list(Quote.objects.filter(text=record["quotation"]).values_list("pk", flat=True)) == [theirs.pk]
+    assert sorted(Citation.objects.filter(quote=theirs).values_list("source__url", flat=True)) == sorted(
+        record["urls"]
+    )
+    assert Source.objects.filter(url__in=record["urls"]).count() == len(record["urls"])
+    assert "created 0" in summary
 
 
 @pytest.mark.django_db

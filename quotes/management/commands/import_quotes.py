@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from quotes.importing import import_quotes
 from quotes.importing.readers import FORMATS, UnknownFormat
 from quotes.importing.service import DEFAULT_BATCH_SIZE
+from quotes.importing.uniques import DuplicatesNeedAPerson
 
 
 class Command(BaseCommand):
@@ -34,9 +35,10 @@ class Command(BaseCommand):
             choices=["auto", "keep", "rebuild"],
             default="auto",
             help=(
-                "rebuild: drop the search and other non-unique indexes during the import and build them once "
-                "at the end; keep: update them row by row; auto (default): rebuild when the file holds "
-                "20,000 records or more and at least as many as the archive."
+                "rebuild: drop the search and other indexes (PostgreSQL: the foreign keys and the quote and "
+                "source unique constraints too, duplicates folded on return) during the import and build "
+                "them once at the end; keep: update them row by row; auto (default): rebuild when the file "
+                "holds 20,000 records or more and at least as many as the archive."
             ),
         )
 
@@ -58,7 +60,7 @@ class Command(BaseCommand):
                 search_index=options["search_index"],
                 progress=self._progress_reporter(path),
             )
-        except UnknownFormat as error:
+        except (UnknownFormat, DuplicatesNeedAPerson) as error:
             raise CommandError(str(error)) from None
         self._close_bar()
         self.stdout.write(summary.line())
