@@ -21,6 +21,11 @@ Citations of quotes that were already known (in the archive, or earlier in the f
 one part matched by the database: staged and inserted where missing, as BatchWriter does.
 """
 
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+
 from django.db import IntegrityError, connections, transaction
 
 from archive.models import Source
@@ -37,6 +42,26 @@ CONFLICT_RETRIES = 3
 
 class BulkConflict(Exception):  # noqa: N818
     """A batch clashed with a citation, speaker, venue or tag written by someone else meanwhile."""
+
+
+T = TypeVar("T")
+
+
+@dataclass
+class StagedBatch:
+    """A batch matched and laid out, ready to be copied in one transaction: the new rows as COPY
+    text, the citations of known quotes the database must match, the m2m links, and the counts."""
+
+    sources: str
+    quotes: str
+    citations: str
+    new_citations: int
+    known_citations: list[tuple[int, int, str]]
+    links: tuple[list[PreparedRecord], list[int]] | None  # (records, their quote ids)
+    new_quote_ids: dict[int, int]  # key -> id
+    new_source_ids: dict[int, int]
+    created: int
+    matched: int
 
 
 class BulkWriter:
@@ -95,42 +120,118 @@ class BulkWriter:
         return [row[0] for row in cursor.fetchall()]
 
     def write(self, batch: list[PreparedRecord]) -> BatchResult:
-        """One atomic batch; on a clash with another writer's rows, read everything again and retry."""
-        for _ in range(CONFLICT_RETRIES):
+        """One atomic batch on this connection; on a clash with another writer's rows, read
+        everything again and retry."""
+        try:
+            staged = self._stage(batch)
+            return self._committed(staged, self._commit(staged))
+        except BulkConflict:
+            return self._retry(batch, self._commit)
+
+    def write_all(self, batches: Iterable[tuple[list[PreparedRecord], T]]) -> Iterator[tuple[BatchResult, T]]:
+        """Every batch, each committed on its own and in order, with what came with it.
+
+        While one batch is copied and committed on a second connection (a thread of its own: it
+        mostly waits for PostgreSQL), the next is matched and laid out here, so the Python work
+        and the database's overlap. Matching the next batch counts on the keys of the one in
+        flight; should that one fail, or the next clash while being laid out, the one in flight is
+        settled first, then everything read again and the next written on its own. Inside a
+        caller's transaction (tests) there is one connection, and one batch at a time."""
+        if self.connection.in_atomic_block:
+            for batch, tag in batches:
+                yield self.write(batch), tag
+            return
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-commit") as committer:
+
+            def commit(staged: StagedBatch) -> BatchResult:
+                return committer.submit(self._commit, staged).result()
+
+            committer.submit(self._open_commit_connection).result()
             try:
-                return self._write(batch)
+                pending = None  # (batch, staged, future, tag)
+                for batch, tag in batches:
+                    try:
+                        staged = self._stage(batch)
+                    except BulkConflict:
+                        staged = None
+                    if pending is not None:
+                        result, read_again = self._settle(commit, *pending[:3])
+                        yield result, pending[3]
+                        pending = None
+                        if read_again:  # laid out against keys that were rolled back
+                            staged = None
+                    if staged is None:
+                        yield self._retry(batch, commit), tag
+                    else:
+                        pending = (batch, staged, committer.submit(self._commit, staged), tag)
+                if pending is not None:
+                    yield self._settle(commit, *pending[:3])[0], pending[3]
+            finally:
+                committer.submit(self._close_commit_connection).result()
+
+    def _settle(self, commit, batch, staged, future) -> tuple[BatchResult, bool]:
+        """(the batch's result, whether everything had to be read again to get it)."""
+        try:
+            return self._committed(staged, future.result()), False
+        except BulkConflict:
+            return self._retry(batch, commit), True
+
+    def _retry(self, batch: list[PreparedRecord], commit) -> BatchResult:
+        """Read everything again and write the batch anew, CONFLICT_RETRIES times at most."""
+        for attempt in range(CONFLICT_RETRIES):
+            self._read_again()
+            try:
+                staged = self._stage(batch)
+                return self._committed(staged, commit(staged))
             except BulkConflict:
-                self._read_again()
-        return self._write(batch)
+                if attempt == CONFLICT_RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _open_commit_connection(self) -> None:
+        """In the committing thread: its own connection, as durable as this one (see BatchWriter)."""
+        BatchWriter(using=self.connection.alias).relax_commit_durability()
+
+    def _close_commit_connection(self) -> None:
+        connections[self.connection.alias].close()
 
     def _read_again(self) -> None:
-        """After a rolled-back batch: the venues and tags it created are gone, and another writer
-        may have created speakers meanwhile, or (another bulk import finishing) brought the unique
-        constraints back and folded rows this import knows by id."""
+        """After a rolled-back batch: another writer may have created speakers, venues or tags
+        meanwhile, or (another bulk import finishing) brought the unique constraints back and
+        folded rows this import knows by id; and the keys of the batches laid out since are gone."""
         self.preload()
         self.resolver.venue_ids.clear()
         self.resolver.tag_ids.clear()
 
-    def _write(self, batch: list[PreparedRecord]) -> BatchResult:
-        """Raises BulkConflict with the batch rolled back (the caller reads the keys again)."""
-        if not batch:
-            return BatchResult()
+    def _committed(self, staged: StagedBatch, result: BatchResult) -> BatchResult:
+        self._remember(QUOTES, staged.new_quote_ids.values())
+        self._remember(SOURCES, staged.new_source_ids.values())
+        return result
+
+    def _commit(self, staged: StagedBatch) -> BatchResult:
+        """Copy and commit a laid-out batch on this thread's connection; raises BulkConflict with the
+        batch rolled back."""
+        connection = connections[self.connection.alias]
         try:
             # (wrap_database_errors: the raw COPYs raise the driver's errors, not Django's)
             with (
-                transaction.atomic(using=self.connection.alias),
-                self.connection.wrap_database_errors,
-                self.connection.cursor() as cursor,
+                transaction.atomic(using=connection.alias),
+                connection.wrap_database_errors,
+                connection.cursor() as cursor,
             ):
-                result, new_quote_ids, new_source_ids = self._write_batch(cursor, batch)
+                return self._write_batch(cursor, staged)
         except IntegrityError as error:
             raise BulkConflict(str(error)) from error
-        # Remembered once committed: a batch rolled back leaves no key behind.
-        self.quote_ids.update(new_quote_ids)
-        self.source_ids.update(new_source_ids)
-        self._remember(QUOTES, new_quote_ids.values())
-        self._remember(SOURCES, new_source_ids.values())
-        return result
+
+    def _write_batch(self, cursor, staged: StagedBatch) -> BatchResult:
+        layout = self.layout
+        for table, text in ((layout.sources, staged.sources), (layout.quotes, staged.quotes)):
+            self._copy(cursor, table, text)
+        self._copy(cursor, layout.citations, staged.citations)
+        added = staged.new_citations + self._add_known_citations(cursor, staged.known_citations)
+        if staged.links:
+            self.resolver._write_links(cursor, *staged.links)
+        return BatchResult(created=staged.created, matched=staged.matched, citations_added=added)
 
     def _remember(self, table: str, ids) -> None:
         ids = sorted(ids)
@@ -158,12 +259,18 @@ class BulkWriter:
         )
         return BatchResult(created=-quotes, matched=quotes, citations_added=-citations)
 
-    def _write_batch(self, cursor, batch: list[PreparedRecord]) -> tuple[BatchResult, dict, dict]:
+    def _stage(self, batch: list[PreparedRecord]) -> StagedBatch:
+        """Match a batch in memory and lay it out as COPY text, with ids from the sequences; the keys
+        it adds are remembered at once, for the next batch to match (see write_all)."""
         resolver = self.resolver
         records = batch  # speaker, venue, tags and about: what BatchWriter's helpers read
-        self._resolve_speakers([r.speaker for r in records] + [s for r in records for s in r.about])
-        resolver._resolve_venues({r.venue for r in records if r.venue})
-        resolver._resolve_tags({slug: name for r in records for slug, name in r.tags})
+        try:  # created at once, in a transaction of their own: a later batch may need them
+            with transaction.atomic(using=self.connection.alias):
+                self._resolve_speakers([r.speaker for r in records] + [s for r in records for s in r.about])
+                resolver._resolve_venues({r.venue for r in records if r.venue})
+                resolver._resolve_tags({slug: name for r in records for slug, name in r.tags})
+        except IntegrityError as error:  # another writer created one of them meanwhile
+            raise BulkConflict(str(error)) from error
         speaker_ids, venue_ids = resolver.speaker_ids, resolver.venue_ids
 
         # Match in memory; new keys get their ids below, in the order first seen.
@@ -183,8 +290,9 @@ class BulkWriter:
                     new_sources[url_key] = len(source_rows)
                     source_rows.append(source_row)
 
-        quote_ids = self._ids(cursor, QUOTES, len(quote_rows))
-        source_ids = self._ids(cursor, SOURCES, len(source_rows))
+        with self.connection.cursor() as cursor:
+            quote_ids = self._ids(cursor, QUOTES, len(quote_rows))
+            source_ids = self._ids(cursor, SOURCES, len(source_rows))
         new_quote_ids = {key: quote_ids[i] for key, i in new_quotes.items()}
         new_source_ids = {key: source_ids[i] for key, i in new_sources.items()}
 
@@ -214,27 +322,24 @@ class BulkWriter:
                     known_citations.append((qid, sid, citation_row))
 
         sources, quotes = self.layout.sources, self.layout.quotes
-        self._copy(
-            cursor,
-            sources,
-            (sources.line(str(sid), row) for sid, row in zip(source_ids, source_rows, strict=True)),
-        )
-        self._copy(
-            cursor,
-            quotes,
-            (
+        staged = StagedBatch(
+            sources="".join(map(sources.line, map(str, source_ids), source_rows)),
+            quotes="".join(
                 quotes.line(f"{pk}\t{speaker}\t{NULL if venue is None else venue}", row)
                 for pk, (speaker, venue, row) in zip(quote_ids, quote_rows, strict=True)
             ),
+            citations="".join(citation_lines),
+            new_citations=len(citation_lines),
+            known_citations=known_citations,
+            links=(records, record_quote_ids) if any(r.tags or r.about for r in records) else None,
+            new_quote_ids=new_quote_ids,
+            new_source_ids=new_source_ids,
+            created=len(quote_rows),
+            matched=len(batch) - len(quote_rows),
         )
-        self._copy(cursor, self.layout.citations, citation_lines)
-        added = len(citation_lines) + self._add_known_citations(cursor, known_citations)
-        if any(r.tags or r.about for r in records):
-            resolver._write_links(cursor, records, record_quote_ids)
-        result = BatchResult(
-            created=len(quote_rows), matched=len(batch) - len(quote_rows), citations_added=added
-        )
-        return result, new_quote_ids, new_source_ids
+        self.quote_ids.update(new_quote_ids)
+        self.source_ids.update(new_source_ids)
+        return staged
 
     def _resolve_speakers(self, refs) -> None:
         """BatchWriter._resolve_speakers's rules (QID, then slug unless it belongs to someone with
@@ -268,17 +373,12 @@ class BulkWriter:
         for key, slug in same_as.items():
             speaker_ids[key] = speaker_ids[created_by_slug[slug]]
 
-    def _copy(self, cursor, layout, lines) -> None:
-        chunk, size = [], 0
+    def _copy(self, cursor, layout, text: str) -> None:
+        if not text:
+            return
         with cursor.cursor.copy(f"COPY {layout.table} ({layout.columns}) FROM STDIN") as copy:
-            for line in lines:
-                chunk.append(line)
-                size += len(line)
-                if size >= COPY_CHUNK:
-                    copy.write("".join(chunk))
-                    chunk, size = [], 0
-            if chunk:
-                copy.write("".join(chunk))
+            for start in range(0, len(text), COPY_CHUNK):
+                copy.write(text[start : start + COPY_CHUNK])
 
     def _add_known_citations(self, cursor, rows) -> int:
         if not rows:

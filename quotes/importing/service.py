@@ -18,7 +18,7 @@ from quotes.importing.readers import READERS, InputFile, Undecodable, guess_form
 from quotes.importing.records import Rejected
 from quotes.importing.rejects import RejectFile
 from quotes.importing.representation import representation_record, unflatten_csv_row
-from quotes.importing.search_index import search_index_deferred, should_rebuild
+from quotes.importing.search_index import BuildStep, search_index_deferred, should_rebuild
 from quotes.importing.writer import BatchResult, BatchWriter, prepare
 from quotes.models import Quote
 
@@ -39,6 +39,7 @@ class ImportSummary:
     reasons: dict[str, int] = field(default_factory=dict)
     search_index_rebuilt: bool = False
     phases: dict[str, float] = field(default_factory=dict)  # seconds, in order (-v 2 prints them)
+    build_steps: list[BuildStep] = field(default_factory=list)  # the index build's steps (-v 3 prints them)
 
     @property
     def rate(self) -> float:
@@ -105,7 +106,10 @@ def import_quotes(
             )
             folds = []  # duplicates another writer added during a bulk load, folded at its end
             with search_index_deferred(
-                rebuild, drop_uniques=bulk is not None, on_fold=folds.append
+                rebuild,
+                drop_uniques=bulk is not None,
+                on_fold=folds.append,
+                on_step=summary.build_steps.append,
             ) as summary.search_index_rebuilt:
                 mark = _phase(summary, "indexes dropped" if rebuild else "indexes checked", started)
                 if bulk:
@@ -138,13 +142,16 @@ def _phase(summary: ImportSummary, name: str, since: float) -> float:
 
 
 def _run_bulk(bulk, path, summary, rejects, status, batch_size, progress, mark) -> float:
-    """Parse in a second process, COPY in this one (quotes/importing/bulk.py, pipeline.py)."""
+    """Parse in a second process, match here, COPY on a third connection's thread (quotes/importing/
+    pipeline.py, bulk.py)."""
     bulk.preload()
     mark = _phase(summary, "archive keys read", mark)
     collecting = gc.isenabled()
     gc.disable()  # see pipeline._parse; the in-memory keys hold no containers
     waiting = 0.0  # for the reading process: which side of the pipeline is the slower one
-    try:
+
+    def parsed():
+        nonlocal waiting
         batches = parsed_batches(
             path, summary.format, status=status, batch_size=batch_size, layout=bulk.layout
         )
@@ -153,13 +160,17 @@ def _run_bulk(bulk, path, summary, rejects, status, batch_size, progress, mark) 
             batch = next(batches, None)
             waiting += time.monotonic() - asked
             if batch is None:
-                break
+                return
             summary.read += batch.read
             for line, reason, raw in batch.rejected:
                 _reject(summary, rejects, line, reason, raw)
-            _count(summary, bulk.write(batch.prepared))
+            yield batch.prepared, batch.position
+
+    try:
+        for result, position in bulk.write_all(parsed()):
+            _count(summary, result)
             if progress:
-                progress(summary, batch.position)
+                progress(summary, position)
     finally:
         if collecting:
             gc.enable()
