@@ -1,6 +1,6 @@
 """Building the indexes once after a large import instead of row by row during it.
 
-On PostgreSQL a quote carries two GIN search indexes (tsvector and trigram) and a dozen B-trees,
+On PostgreSQL a quote carries a GIN search index (tsvector) and a dozen B-trees,
 a source and a citation a few more, and quotes and citations nine foreign keys (a trigger call per
 row each): kept up row by row they cost most of a first import's database time. With
 `import_quotes --search-index rebuild` (or `auto`, the default, when the file is large next to
@@ -10,33 +10,49 @@ search backend's own idempotent `install()`, the B-trees from the models' own de
 statements Django's migrations ran, so names and columns are the migrated ones), and the foreign
 keys likewise (added NOT VALID, then validated by one scan each). The unique
 constraints stay for the row-by-row writer, which matches through them; the bulk load
-(bulk.py, which matches in memory) also drops those of quotes and sources, and they come back
-first at the end, in one transaction that locks both tables against writers and folds any
-duplicate another writer added meanwhile (uniques.py: the folding rule); the citations' unique
-(quote, source) stays either way. On SQLite the FTS5 triggers are dropped and the FTS index
-rebuilt. While such an import runs, searches and filtered lists answer correctly but slowly. An
-import killed before the end leaves the indexes missing until the next import, which re-creates
-every missing one at its start (`CREATE INDEX IF NOT EXISTS`: a no-op otherwise; a missing unique
-constraint with the same fold, a killed import's rows folding into a person's).
+(bulk.py, which matches in memory) also drops those of quotes and sources, and their unique indexes
+come back first at the end, in a transaction that locks both tables against writers (not against
+the other index builds) and folds any duplicate another writer added meanwhile (uniques.py: the
+folding rule); the indexes become the constraints last. The citations' unique (quote, source) stays
+either way. On SQLite the FTS5 triggers are dropped and the FTS index rebuilt. While such an import
+runs, searches and filtered lists answer correctly but slowly. An import killed before the end
+leaves the indexes missing until the next import, which re-creates every missing one at its start
+(`CREATE INDEX IF NOT EXISTS`: a no-op otherwise; a missing unique constraint with the same fold, a
+killed import's rows folding into a person's, or attached to the unique index the killed import
+had built).
 
-The end-of-import build runs the statements on two connections at once (one a core on the
-2-core machines this targets) with a raised `maintenance_work_mem`; inside an enclosing
-transaction (tests) it runs them one by one on the import's own connection.
+The end-of-import build runs on two connections at once (one a core on the 2-core machines this
+targets, without parallel maintenance workers) with a raised `maintenance_work_mem`, each taking
+the next step free to run from one list in order of priority:
+
+    the GIN index                   | the unique indexes (writers wait; index builds do not)
+    then, whichever connection is free: the other quote B-trees; the quotes' foreign-key
+    validations once every quote index is built (they lock out CREATE INDEX); the sources' and
+    the citations' B-trees, then validations; ANALYZE of each table once all else on it is done
+    last, on the import's connection: the unique constraints attached to their indexes
+
+Inside an enclosing transaction (tests) the same list runs step by step on the import's own
+connection. `import_quotes -v 3` prints each step's connection, start and seconds.
 """
 
 import os
+import re
 import threading
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import NamedTuple
 
-from django.db import connections
+from django.db import connections, transaction
 
 from archive.models import Source
 from quotes.importing.uniques import (
     DeferredUnique,
     DuplicatesNeedAPerson,
     Folded,
+    attach_constraints,
+    build_unique_indexes,
     deferred_uniques,
     restore_uniques,
 )
@@ -152,10 +168,11 @@ def _present(using: str) -> Present:
     )
 
 
-def restore_indexes(using: str = "default") -> None:
+def restore_indexes(using: str = "default", *, on_step: Callable[["BuildStep"], None] | None = None) -> None:
     """Create whichever import-dropped index, foreign key or unique constraint is missing (left so
     by an import that was killed); a missing unique constraint comes back with its duplicates folded
-    (uniques.py: a killed import's rows have no history, so they fold into a person's)."""
+    (uniques.py: a killed import's rows have no history, so they fold into a person's), or, when a
+    killed import left its unique index built, attached to that index."""
     connection = connections[using]
     if connection.vendor != "postgresql":
         install_search_structures(using)  # SQLite: re-creates missing FTS triggers (and then rebuilds)
@@ -167,7 +184,7 @@ def restore_indexes(using: str = "default") -> None:
     ]
     uniques = _missing_uniques(present, using)
     if missing or missing_keys or uniques or not set(POSTGRES_INDEXES) <= present.indexes:
-        _build(missing, missing_keys, using, uniques=uniques)
+        _build(missing, missing_keys, using, uniques=uniques, on_step=on_step)
 
 
 def _missing_uniques(present: Present, using: str) -> list[DeferredUnique]:
@@ -192,6 +209,8 @@ def _drop(using: str, *, uniques: bool = False) -> None:
                 for name, unique in deferred_uniques(connection).items():
                     if name in present.uniques:
                         cursor.execute(unique.drop_sql)
+                    elif name in present.indexes:  # built by an import killed before attaching it
+                        cursor.execute(f'DROP INDEX "{name}"')
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             for name in (*POSTGRES_INDEXES, *model_index_statements(using)):
                 cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
@@ -205,6 +224,30 @@ def _table_and_name(sql: str) -> tuple[str, str]:
     return parts[1], parts[3]
 
 
+INDEX_SQL = re.compile(r'CREATE (?:UNIQUE )?INDEX (?:IF NOT EXISTS )?"?(\w+)"? ON "?(\w+)"?')
+BUILD, VALIDATE, ANALYZE = range(3)  # the stages of a table's work, in the order they must come
+
+
+@dataclass(eq=False)
+class Step:
+    """One statement of the end-of-import build (or the unique step), on the tables it locks."""
+
+    name: str
+    tables: frozenset[str]
+    stage: int
+    run: Callable  # (connection, cursor) -> None
+
+
+class BuildStep(NamedTuple):
+    """A finished step, for `import_quotes -v 3`: which build connection ran it (0: the import's
+    own), when it started (seconds into the build) and for how long."""
+
+    name: str
+    connection: int
+    started: float
+    seconds: float
+
+
 def _build(
     statements: list[str],
     foreign_keys: list[str],
@@ -212,17 +255,19 @@ def _build(
     *,
     uniques: list[DeferredUnique] = (),
     on_fold: Callable[[Folded], None] | None = None,
+    on_step: Callable[[BuildStep], None] | None = None,
 ) -> None:
-    """The unique constraints, the B-trees, the search structures, the foreign keys and fresh
-    statistics; on two connections when that is safe.
+    """The unique indexes, the B-trees, the search structures, the foreign keys, fresh statistics
+    and last the unique constraints; on two connections when that is safe.
 
-    The unique constraints come first, in one transaction that locks quotes and sources against
-    writers (uniques.py); meanwhile the other connection builds what it can on the citations, and
-    the builds on the locked tables wait for the commit. A foreign key comes back in two steps:
-    added NOT VALID first (no scan, before any index build, as it must lock both tables against
-    them), then validated by one scan of the table, which only has to wait for the builds on that
-    table. Rows two people wrote under the same key (DuplicatesNeedAPerson) stop only the unique
-    step: everything else is built before it is raised."""
+    A foreign key comes back in two steps: added NOT VALID first (no scan, before any index build,
+    as it must lock both tables against them), then validated by one scan of the table. The rest is
+    one list in order of priority (_steps), from which each connection takes the first step free to
+    run (_Schedule): the GIN index (the longest build) on one connection at once, the unique
+    indexes on the other (uniques.py: its lock lets index builds run beside it), then the other
+    B-trees. Rows two people wrote under the same key (DuplicatesNeedAPerson) stop only that unique
+    index: everything else is built before it is raised. Once all is built, the unique indexes
+    become the constraints (uniques.py: that lock would have waited for the builds)."""
     connection = connections[using]
     with connection.cursor() as cursor:
         # CREATE INDEX refuses a table with deferred foreign-key checks pending: run them now.
@@ -232,63 +277,143 @@ def _build(
         for sql in foreign_keys:
             cursor.execute(f"{sql} NOT VALID")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-    validate = [
-        'ALTER TABLE "{}" VALIDATE CONSTRAINT "{}"'.format(*_table_and_name(sql))
-        for sql in sorted(foreign_keys, key=lambda sql: _table_and_name(sql)[0] == "quotes_quote")
-    ]
-    # Longest first: the trigram index, then the tsvector one, then the B-trees and checks.
-    work: list[str | Callable] = [*SEARCH_INSTALL_SQL[2:][::-1], *statements, *validate]
-    work += [f"ANALYZE {model._meta.db_table}" for model in BULK_TABLES]
-    if uniques:
-        citations = Citation._meta.db_table
-        beside = [sql for sql in work if f'"{citations}"' in sql or sql.endswith(f" {citations}")]
-        work = [_unique_step(uniques, on_fold), *beside, *(sql for sql in work if sql not in beside)]
     blocked: list[DuplicatesNeedAPerson] = []
+    schedule = _Schedule(_steps(statements, foreign_keys, uniques, on_fold, blocked))
+    began = time.monotonic()
 
-    def run(db, cursor, step) -> None:
-        if not callable(step):
-            cursor.execute(step)
-            return
-        try:
-            step(db)
-        except DuplicatesNeedAPerson as error:  # raised once the rest is built
-            blocked.append(error)
+    def run(number: int, db, cursor, step: Step) -> None:
+        started = time.monotonic()
+        step.run(db, cursor)
+        if on_step:
+            on_step(BuildStep(step.name, number, started - began, time.monotonic() - started))
 
     if connection.in_atomic_block or BUILD_WORKERS < 2:
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"SET maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'")
-            for step in work:
-                run(connection, cursor, step)
+            while step := schedule.take():
+                run(0, connection, cursor, step)
+                schedule.done(step)
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     else:
-        _run_on_workers(work, run, using)
+        _run_on_workers(schedule, run, using)
+    if uniques:
+        attach = Step("unique constraints attached to their indexes", frozenset(), ANALYZE, _attach(uniques))
+        with transaction.atomic(using=using), connection.cursor() as cursor:
+            run(0, connection, cursor, attach)
     if blocked:
         raise blocked[0]
 
 
-def _run_on_workers(work: list, run: Callable, using: str) -> None:
-    """One shared list: each connection takes the next step when it is free."""
-    lock = threading.Lock()
+def _steps(statements, foreign_keys, uniques, on_fold, blocked) -> list[Step]:
+    """Everything but the foreign keys' NOT VALID, first to be taken first. Per table: its index
+    builds (SHARE lock: they run side by side), then its foreign-key validations (SHARE UPDATE
+    EXCLUSIVE: they wait for the builds), then its ANALYZE. Quotes first: their builds are the
+    longest and their validations wait for all of them; the sources' and citations' work fills the
+    time around."""
+    tables = [model._meta.db_table for model in BULK_TABLES]
+    builds = [_index_step(sql) for sql in (*SEARCH_INSTALL_SQL[2:], *statements)]
+    validations = [_validate_step(sql) for sql in foreign_keys]
+    ordered = []
+    for table in tables:
+        ordered += [step for step in (*builds, *validations) if step.tables == {table}]
+    if uniques:
+        names = ", ".join(unique.name for unique in uniques)
+        unique_step = Step(
+            f"unique indexes {names}",
+            frozenset(unique.table for unique in uniques),
+            BUILD,
+            _unique_step(uniques, on_fold, blocked=blocked),
+        )
+        ordered.insert(len(SEARCH_INSTALL_SQL[2:]), unique_step)  # right after the GIN index
+    return ordered + [_sql_step(f"ANALYZE {table}", f"analyze {table}", table, ANALYZE) for table in tables]
+
+
+def _index_step(sql: str) -> Step:
+    name, table = INDEX_SQL.match(sql).groups()
+    return _sql_step(sql, f"index {name}", table, BUILD)
+
+
+def _validate_step(foreign_key_sql: str) -> Step:
+    table, name = _table_and_name(foreign_key_sql)
+    sql = f'ALTER TABLE "{table}" VALIDATE CONSTRAINT "{name}"'
+    return _sql_step(sql, f"validate {name}", table, VALIDATE)
+
+
+def _sql_step(sql: str, name: str, table: str, stage: int) -> Step:
+    return Step(name, frozenset({table}), stage, lambda db, cursor: cursor.execute(sql))
+
+
+class _Schedule:
+    """The steps in order of priority; a connection takes the first one free to run, and waits
+    when none is. A step is free when no earlier stage is left on its tables, and, for a
+    validation or an ANALYZE, when no other one runs on them (SHARE UPDATE EXCLUSIVE conflicts
+    with itself: the second would only wait for its lock)."""
+
+    def __init__(self, steps: list[Step]):
+        self.pending = steps
+        self.running: list[Step] = []
+        self.stopped = False
+        self.changed = threading.Condition()
+
+    def take(self) -> Step | None:
+        with self.changed:
+            while self.pending and not self.stopped:
+                step = next((step for step in self.pending if self._free(step)), None)
+                if step:
+                    self.pending.remove(step)
+                    self.running.append(step)
+                    return step
+                self.changed.wait()
+            return None
+
+    def done(self, step: Step) -> None:
+        with self.changed:
+            self.running.remove(step)
+            self.changed.notify_all()
+
+    def stop(self) -> None:
+        with self.changed:
+            self.stopped = True
+            self.changed.notify_all()
+
+    def _free(self, step: Step) -> bool:
+        def in_the_way(other: Step, running: bool) -> bool:
+            if not other.tables & step.tables:
+                return False
+            return other.stage < step.stage or (running and min(other.stage, step.stage) > BUILD)
+
+        return not any(in_the_way(other, False) for other in self.pending) and not any(
+            in_the_way(other, True) for other in self.running
+        )
+
+
+def _run_on_workers(schedule: _Schedule, run: Callable, using: str) -> None:
+    """Each connection takes the next step free to run when it is done with its last."""
     errors: list[BaseException] = []
 
-    def worker() -> None:
+    def worker(number: int) -> None:
         db = connections.create_connection(using)
         try:
             with db.cursor() as cursor:
                 cursor.execute(f"SET maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'")
-                while not errors:
-                    with lock:
-                        if not work:
-                            return
-                        step = work.pop(0)
-                    run(db, cursor, step)
+                # No parallel workers: each connection has a core already (BUILD_WORKERS, one per
+                # core), so a build's helpers would only take the other connection's. At 1M quotes
+                # they made the GIN build beside them take 15 s instead of 9 s.
+                cursor.execute("SET max_parallel_maintenance_workers = 0")
+                while step := schedule.take():
+                    try:
+                        run(number, db, cursor, step)
+                    finally:
+                        schedule.done(step)
         except BaseException as error:  # re-raised by the importing thread
             errors.append(error)
+            schedule.stop()
         finally:
             db.close()
 
-    threads = [threading.Thread(target=worker, name=f"index-build-{i}") for i in range(BUILD_WORKERS)]
+    numbers = range(1, BUILD_WORKERS + 1)
+    threads = [threading.Thread(target=worker, args=(n,), name=f"index-build-{n}") for n in numbers]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -297,28 +422,39 @@ def _run_on_workers(work: list, run: Callable, using: str) -> None:
         raise errors[0]
 
 
-def _unique_step(uniques: list[DeferredUnique], on_fold: Callable[[Folded], None] | None) -> Callable:
-    """restore_uniques in one transaction of the connection it runs on (a savepoint inside an
-    enclosing transaction); what it folded is reported, and what it could not restore raised,
-    once committed."""
+def _unique_step(
+    uniques: list[DeferredUnique],
+    on_fold: Callable[[Folded], None] | None,
+    *,
+    blocked: list[DuplicatesNeedAPerson] | None = None,
+    attach: bool = False,
+) -> Callable:
+    """Step 1 of uniques.py (with `attach`, step 2 too) in one transaction of the connection it
+    runs on (a savepoint inside an enclosing transaction); what it folded is reported once
+    committed, and what it could not restore added to `blocked` (raised without it)."""
 
-    def step(db) -> None:
+    def step(db, cursor) -> None:
         nested = db.in_atomic_block
-        with db.cursor() as cursor:
-            cursor.execute("SAVEPOINT restore_uniques" if nested else "BEGIN")
-            try:
-                folds, blocked = restore_uniques(cursor, uniques)
-            except BaseException:
-                cursor.execute("ROLLBACK TO SAVEPOINT restore_uniques" if nested else "ROLLBACK")
-                raise
-            cursor.execute("RELEASE SAVEPOINT restore_uniques" if nested else "COMMIT")
+        cursor.execute("SAVEPOINT restore_uniques" if nested else "BEGIN")
+        try:
+            folds, refused = (restore_uniques if attach else build_unique_indexes)(cursor, uniques)
+        except BaseException:
+            cursor.execute("ROLLBACK TO SAVEPOINT restore_uniques" if nested else "ROLLBACK")
+            raise
+        cursor.execute("RELEASE SAVEPOINT restore_uniques" if nested else "COMMIT")
         for folded in folds:
             if on_fold:
                 on_fold(folded)
-        if blocked:
-            raise DuplicatesNeedAPerson("\n".join(map(str, blocked)))
+        if refused and blocked is None:
+            raise DuplicatesNeedAPerson("\n".join(map(str, refused)))
+        if refused:
+            blocked.append(DuplicatesNeedAPerson("\n".join(map(str, refused))))
 
     return step
+
+
+def _attach(uniques: list[DeferredUnique]) -> Callable:
+    return lambda db, cursor: attach_constraints(cursor, uniques)
 
 
 @contextmanager
@@ -328,25 +464,28 @@ def search_index_deferred(
     *,
     drop_uniques: bool = False,
     on_fold: Callable[[Folded], None] | None = None,
+    on_step: Callable[[BuildStep], None] | None = None,
 ):
     """Drop the indexes for the duration of the block and build them once at its end; without
     `enabled`, only make sure none is missing from an earlier, interrupted import.
 
     `drop_uniques` (PostgreSQL, for BulkWriter only: it matches in memory) drops the quote and
-    source unique constraints too; they come back first at the end, any duplicate another writer
-    added meanwhile folded (uniques.py), and `on_fold` hears what was folded."""
+    source unique constraints too; their indexes come back first at the end, any duplicate another
+    writer added meanwhile folded (uniques.py), and `on_fold` hears what was folded. `on_step`
+    hears each step of the build as it finishes, with its timing."""
     connection = connections[using]
     if connection.vendor not in ("postgresql", "sqlite"):
         yield False
         return
     if not enabled:
-        restore_indexes(using)
+        restore_indexes(using, on_step=on_step)
         yield False
         return
     postgres = connection.vendor == "postgresql"
     drop_uniques = drop_uniques and postgres
     if postgres and not drop_uniques and (missing := _missing_uniques(_present(using), using)):
-        _unique_step(missing, on_fold=None)(connection)  # the row-by-row writer matches through them
+        with connection.cursor() as cursor:  # the row-by-row writer matches through them
+            _unique_step(missing, on_fold=None, attach=True)(connection, cursor)
     _drop(using, uniques=drop_uniques)
     try:
         yield True
@@ -362,6 +501,10 @@ def search_index_deferred(
                 using,
                 uniques=_missing_uniques(present, using),
                 on_fold=on_fold,
+                on_step=on_step,
             )
         else:
+            started = time.monotonic()
             install_search_structures(using)  # recreates the triggers and rebuilds the FTS index
+            if on_step:
+                on_step(BuildStep("search triggers and FTS index", 0, 0.0, time.monotonic() - started))

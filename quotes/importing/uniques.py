@@ -4,14 +4,29 @@ Kept up row by row, the unique indexes of quotes (speaker + text hash) and sourc
 a 1M-record bulk load about 18 s of its COPYs; built once at the end, about 4 s. BulkWriter matches
 every record in memory against the keys it read at the start, so the import itself never needs
 them. Without them, though, nothing stops another writer (an editor in the admin, the API, another
-import) from adding a quote or a source the import also adds. So they come back in one transaction:
+import) from adding a quote or a source the import also adds. So they come back in two steps:
 
-    LOCK TABLE quotes_quote, archive_source IN SHARE ROW EXCLUSIVE MODE   -- no writer, readers read
+    -- 1. build_unique_indexes, one transaction, while the other indexes are being built
+    SELECT pg_advisory_xact_lock(UNIQUES_LOCK_KEY)    -- imports finishing at once take turns
+    LOCK TABLE quotes_quote, archive_source IN SHARE MODE  -- no writer; readers and CREATE INDEX run
     CREATE UNIQUE INDEX name ...                        -- fails on duplicates: fold them, then again
+    COMMIT                                              -- from here the index refuses any duplicate
+    -- 2. attach_constraints, once every other index and check is built (search_index.py)
     ALTER TABLE ... ADD CONSTRAINT name UNIQUE USING INDEX name           -- the migrated constraint
 
-Two imports finishing at once queue on the lock. The statements come from the models' own
-Meta.constraints through Django's schema editor, so names and columns are the migrated ones.
+SHARE, unlike SHARE ROW EXCLUSIVE, does not conflict with the SHARE lock of a CREATE INDEX, so the
+other indexes of both tables are built meanwhile. SHARE does not conflict with itself either, so
+two imports finishing at once could both hold it and then deadlock folding (DELETE and UPDATE need
+ROW EXCLUSIVE): the advisory lock, taken first and held to the commit, makes them take turns. A fold
+waits for a CREATE INDEX running on the other connection to finish (its SHARE lock), but never
+deadlocks with it: the other connection runs one statement at a time, holds no lock between them,
+and none of its statements waits for a lock this transaction holds while holding one it needs.
+Step 2 takes an ACCESS EXCLUSIVE lock (it would wait for any build on the table, and stop readers
+meanwhile), hence last; it takes the advisory lock as well and attaches only a constraint still
+missing, so that two imports both finishing it is harmless. An import killed between the two steps
+leaves a unique index without its constraint: it enforces uniqueness all the same, and the next
+import attaches it (a bulk load drops it like the constraint). The statements come from the models'
+own Meta.constraints through Django's schema editor, so names and columns are the migrated ones.
 
 Folding rule. Rows with the same key form a group. A row is a person's when it has history
 (the admin and the API write django-simple-history rows; imports never do). The rows of a group are
@@ -37,6 +52,8 @@ from archive.models import Source
 from quotes.models import Citation, Quote
 
 FOLDED_MODELS = (Quote, Source)  # their natural-key unique constraints are dropped for a bulk load
+# The pg_advisory_xact_lock key both steps take: "VERBUNIQ" in ASCII, used for nothing else.
+UNIQUES_LOCK_KEY = 0x5645_5242_554E_4951
 
 
 class DuplicatesNeedAPerson(Exception):  # noqa: N818
@@ -106,18 +123,27 @@ def deferred_uniques(connection) -> dict[str, DeferredUnique]:
 def restore_uniques(
     cursor, uniques: list[DeferredUnique]
 ) -> tuple[list[Folded], list[DuplicatesNeedAPerson]]:
-    """Bring the constraints back, folding duplicates first. The caller runs this in ONE
-    transaction, which the lock and the folds rely on, and raises what is returned as blocked
-    after committing: a constraint that two people's duplicates block stays missing, the others
-    come back."""
-    folds, blocked, restored = [], [], []
+    """Both steps at once, where nothing else is being built (the start of an import)."""
+    folds, blocked = build_unique_indexes(cursor, uniques)
+    attach_constraints(cursor, uniques)
+    return folds, blocked
+
+
+def build_unique_indexes(
+    cursor, uniques: list[DeferredUnique]
+) -> tuple[list[Folded], list[DuplicatesNeedAPerson]]:
+    """Step 1: build the constraints' unique indexes, folding duplicates first. The caller runs
+    this in ONE transaction, which the locks and the folds rely on, and raises what is returned as
+    blocked after committing: an index that two people's duplicates block stays missing (and its
+    constraint), the others are built."""
+    folds, blocked = [], []
     if not uniques:
         return folds, blocked
+    _take_turns(cursor)
     cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # CREATE INDEX refuses pending trigger events
-    # Both tables whichever is restored (a fold of one may touch the other's citations), always in
-    # the same order: two imports finishing at once queue here instead of deadlocking.
+    # Both tables whichever is restored (a fold of one may touch the other's citations).
     tables = ", ".join(model._meta.db_table for model in FOLDED_MODELS)
-    cursor.execute(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE")
+    cursor.execute(f"LOCK TABLE {tables} IN SHARE MODE")
     for unique in uniques:
         cursor.execute("SAVEPOINT restore_unique")
         try:
@@ -127,17 +153,55 @@ def restore_uniques(
             blocked.append(error)
             continue
         cursor.execute("RELEASE SAVEPOINT restore_unique")
-        restored.append(unique)
         if folded:
             folds.append(folded)
-    # Last: ADD CONSTRAINT takes an exclusive lock (readers wait) until the commit that follows.
-    for unique in restored:
-        cursor.execute(unique.attach_sql)
     return folds, blocked
 
 
+def attach_constraints(cursor, uniques: list[DeferredUnique]) -> None:
+    """Step 2, in one transaction: each unique index built (by step 1, or by a killed import)
+    becomes its constraint, unless it already is one (another import finishing too)."""
+    if not uniques:
+        return
+    _take_turns(cursor)
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # ALTER TABLE refuses pending trigger events
+    for unique in uniques:
+        if _usable_index(cursor, unique) and not _constraint_exists(cursor, unique):
+            cursor.execute(unique.attach_sql)
+
+
+def _take_turns(cursor) -> None:
+    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [UNIQUES_LOCK_KEY])
+
+
+def _usable_index(cursor, unique: DeferredUnique) -> bool:
+    """Whether an index of the constraint's name exists, valid and unique on exactly its columns
+    (what step 1 builds), so that it can become the constraint as it is."""
+    cursor.execute(
+        "SELECT i.indisvalid AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL "
+        "AND i.indrelid = %s::regclass AND array(SELECT a.attname::text "
+        "  FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, n) "
+        "  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum ORDER BY k.n"
+        ") = %s::text[] FROM pg_index i WHERE i.indexrelid = to_regclass(quote_ident(%s))",
+        [unique.table, list(unique.columns), unique.name],
+    )
+    row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+def _constraint_exists(cursor, unique: DeferredUnique) -> bool:
+    cursor.execute(
+        "SELECT 1 FROM pg_constraint WHERE contype = 'u' AND conname = %s AND conrelid = %s::regclass",
+        [unique.name, unique.table],
+    )
+    return cursor.fetchone() is not None
+
+
 def _unique_index(cursor, unique: DeferredUnique) -> Folded | None:
-    """Build the constraint's index; should a duplicate stop it, fold and build again."""
+    """Build the constraint's index; should a duplicate stop it, fold and build again. An index a
+    killed import built already enforces the key: it is kept as it is."""
+    if _usable_index(cursor, unique):
+        return None
     cursor.execute(f'DROP INDEX IF EXISTS "{unique.name}"')  # a stray index of the same name
     cursor.execute("SAVEPOINT unique_index")
     try:

@@ -1,12 +1,14 @@
 """Large imports build the indexes once at the end: nothing is left missing, and search works."""
 
 import json
+import re
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection
 
 from archive.models import Source
 from quotes.importing import search_index
+from quotes.importing.uniques import deferred_uniques
 from quotes.models import Citation, Quote, Speaker
 from tests.quotes.test_import_quotebank import quotebank_line, run_import, write_sample
 
@@ -97,6 +99,66 @@ def test_unique_constraints_come_back_as_migrated_after_a_rebuild_and_after_a_ki
     )
     assert Source.objects.filter(url__in=record["urls"]).count() == len(record["urls"])
     assert "created 0" in summary
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("next_import", ["keep", "rebuild"])
+def test_a_unique_index_a_killed_import_left_without_its_constraint_becomes_it_on_the_next_import(
+    tmp_path, monkeypatch, next_import
+):
+    migrated = unique_constraints()
+    path = write_sample(tmp_path / "quotes.json")
+
+    def killed(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(search_index, "attach_constraints", killed)  # killed once the indexes are built
+    with pytest.raises(KeyboardInterrupt):
+        run_import(path, tmp_path, "--search-index", "rebuild")
+    monkeypatch.undo()
+    assert set(unique_constraints()) == {"unique_citation_per_quote_source"}
+    assert set(deferred_uniques(connection)) <= index_names()  # the bare indexes
+    quote = Quote.objects.first()
+    with pytest.raises(IntegrityError):  # which refuse a duplicate all the same
+        Quote.objects.create(text=quote.text, speaker=quote.speaker)
+
+    run_import(path, tmp_path, "--search-index", next_import)
+
+    assert unique_constraints() == migrated
+
+
+def build_steps(output: str) -> list[tuple[int, str]]:
+    """(connection, step) of each step line `-v 3` printed, in the order they started."""
+    line = re.compile(r"^    #(\d) +\d+\.\d s +\d+\.\d s  (.+)$", re.MULTILINE)
+    return [(int(number), name) for number, name in line.findall(output)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_verbosity_3_prints_each_step_of_the_index_build_with_its_seconds(tmp_path):
+    path = write_sample(tmp_path / "quotes.json")
+
+    phases_only, _ = run_import(path, tmp_path, "--search-index", "rebuild", "-v", "2")
+    output, _ = run_import(path, tmp_path, "--search-index", "rebuild", "-v", "3")
+
+    assert "indexes rebuilt" in phases_only and not build_steps(phases_only)
+    assert "index build, step by step (connection, start, seconds):" in output
+    steps = build_steps(output)
+    if connection.vendor == "sqlite":
+        assert steps == [(0, "search triggers and FTS index")]
+        return
+    names = [name for _, name in steps]
+    assert set(names) >= {"index quote_search_vector_idx", "analyze quotes_quote", "analyze quotes_citation"}
+    assert sum(name.startswith("validate ") for name in names) == 9
+    # The GIN index and the unique indexes start at once, one on each connection; the constraints
+    # are attached to them last, once the rest is built.
+    first, second = steps[:2]
+    assert {first[1], second[1]} == {
+        "index quote_search_vector_idx",
+        "unique indexes unique_normalized_quote_per_speaker, archive_source_url_hash_key",
+    }
+    assert first[0] != second[0]
+    assert steps[-1] == (0, "unique constraints attached to their indexes")
 
 
 @pytest.mark.django_db

@@ -64,13 +64,25 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         self._close_bar()
         self.stdout.write(summary.line())
-        if options["verbosity"] >= 2:
-            for phase, seconds in summary.phases.items():
-                self.stdout.write(f"  {seconds:7.1f} s  {phase}")
+        self._write_timings(summary, options["verbosity"])
         if summary.rejected:
             for reason, count in sorted(summary.reasons.items(), key=lambda item: -item[1]):
                 self.stdout.write(f"  {count:,} × {reason}")
             raise CommandError(f"{summary.rejected:,} record(s) rejected: see {summary.reject_path}")
+
+    def _write_timings(self, summary, verbosity):
+        """-v 2: the seconds of each phase; -v 3: also of each step of the index build, with the
+        build connection that ran it (#0: the import's own) and when it started."""
+        if verbosity < 2:
+            return
+        for phase, seconds in summary.phases.items():
+            self.stdout.write(f"  {seconds:7.1f} s  {phase}")
+        if verbosity < 3 or not summary.build_steps:
+            return
+        self.stdout.write("  index build, step by step (connection, start, seconds):")
+        for step in sorted(summary.build_steps, key=lambda step: step.started):
+            when = f"#{step.connection} {step.started:7.1f} s {step.seconds:7.1f} s"
+            self.stdout.write(f"    {when}  {step.name}")
 
     def _progress_reporter(self, path):
         """A tqdm bar (bytes read, so ETA is real) on a terminal; a quiet line every 10 s otherwise."""
