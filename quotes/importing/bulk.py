@@ -21,6 +21,7 @@ Citations of quotes that were already known (in the archive, or earlier in the f
 one part matched by the database: staged and inserted where missing, as BatchWriter does.
 """
 
+import itertools
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from typing import TypeVar
 from django.db import IntegrityError, connections, transaction
 
 from archive.models import Source
-from quotes.importing.copyrows import NULL, ImportLayout, PreparedRecord, hash_key
+from quotes.importing.copyrows import NULL, ImportLayout, PreparedBatch, PreparedRecord, hash_key
 from quotes.importing.uniques import Folded
 from quotes.importing.writer import BatchResult, BatchWriter
 from quotes.models import Quote, Speaker
@@ -119,7 +120,7 @@ class BulkWriter:
         cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [self.sequences[table], count])
         return [row[0] for row in cursor.fetchall()]
 
-    def write(self, batch: list[PreparedRecord]) -> BatchResult:
+    def write(self, batch: PreparedBatch) -> BatchResult:
         """One atomic batch on this connection; on a clash with another writer's rows, read
         everything again and retry."""
         try:
@@ -128,7 +129,7 @@ class BulkWriter:
         except BulkConflict:
             return self._retry(batch, self._commit)
 
-    def write_all(self, batches: Iterable[tuple[list[PreparedRecord], T]]) -> Iterator[tuple[BatchResult, T]]:
+    def write_all(self, batches: Iterable[tuple[PreparedBatch, T]]) -> Iterator[tuple[BatchResult, T]]:
         """Every batch, each committed on its own and in order, with what came with it.
 
         While one batch is copied and committed on a second connection (a thread of its own: it
@@ -176,7 +177,7 @@ class BulkWriter:
         except BulkConflict:
             return self._retry(batch, commit), True
 
-    def _retry(self, batch: list[PreparedRecord], commit) -> BatchResult:
+    def _retry(self, batch: PreparedBatch, commit) -> BatchResult:
         """Read everything again and write the batch anew, CONFLICT_RETRIES times at most."""
         for attempt in range(CONFLICT_RETRIES):
             self._read_again()
@@ -259,60 +260,57 @@ class BulkWriter:
         )
         return BatchResult(created=-quotes, matched=quotes, citations_added=-citations)
 
-    def _stage(self, batch: list[PreparedRecord]) -> StagedBatch:
+    def _stage(self, batch: PreparedBatch) -> StagedBatch:
         """Match a batch in memory and lay it out as COPY text, with ids from the sequences; the keys
         it adds are remembered at once, for the next batch to match (see write_all)."""
         resolver = self.resolver
-        records = batch  # speaker, venue, tags and about: what BatchWriter's helpers read
         try:  # created at once, in a transaction of their own: a later batch may need them
             with transaction.atomic(using=self.connection.alias):
-                self._resolve_speakers([r.speaker for r in records] + [s for r in records for s in r.about])
-                resolver._resolve_venues({r.venue for r in records if r.venue})
-                resolver._resolve_tags({slug: name for r in records for slug, name in r.tags})
+                self._resolve_speakers([*batch.speakers, *(s for about in batch.about for s in about)])
+                resolver._resolve_venues({venue for venue in batch.venues if venue})
+                resolver._resolve_tags({slug: name for tags in batch.tags for slug, name in tags})
         except IntegrityError as error:  # another writer created one of them meanwhile
             raise BulkConflict(str(error)) from error
         speaker_ids, venue_ids = resolver.speaker_ids, resolver.venue_ids
+        known_quotes, known_sources = self.quote_ids, self.source_ids
 
         # Match in memory; new keys get their ids below, in the order first seen.
+        speakers = [speaker_ids[speaker.key] for speaker in batch.speakers]
+        keys = [(key << 64) | speaker for key, speaker in zip(batch.quote_keys, speakers, strict=True)]
         new_quotes: dict[int, int] = {}  # key -> index into quote rows
-        new_sources: dict[int, int] = {}
-        quote_rows, source_rows = [], []
-        keys = []
-        for record in batch:
-            key = (record.quote_key << 64) | speaker_ids[record.speaker.key]
-            keys.append(key)
-            if key not in self.quote_ids and key not in new_quotes:
+        quote_rows = []
+        for i, key in enumerate(keys):
+            if key not in known_quotes and key not in new_quotes:
                 new_quotes[key] = len(quote_rows)
-                venue = venue_ids[record.venue] if record.venue else None
-                quote_rows.append((speaker_ids[record.speaker.key], venue, record.quote_row))
-            for url_key, source_row, _ in record.citations:
-                if url_key not in self.source_ids and url_key not in new_sources:
-                    new_sources[url_key] = len(source_rows)
-                    source_rows.append(source_row)
+                venue = batch.venues[i]
+                quote_rows.append((speakers[i], venue_ids[venue] if venue else None, batch.quote_rows[i]))
+        new_sources: dict[int, int] = {}
+        source_rows = []
+        for url_key, source_row in zip(batch.url_keys, batch.source_rows, strict=True):
+            if url_key not in known_sources and url_key not in new_sources:
+                new_sources[url_key] = len(source_rows)
+                source_rows.append(source_row)
 
         with self.connection.cursor() as cursor:
             quote_ids = self._ids(cursor, QUOTES, len(quote_rows))
             source_ids = self._ids(cursor, SOURCES, len(source_rows))
         new_quote_ids = {key: quote_ids[i] for key, i in new_quotes.items()}
         new_source_ids = {key: source_ids[i] for key, i in new_sources.items()}
-
-        def quote_id(key):
-            return self.quote_ids.get(key) or new_quote_ids[key]
-
-        def source_id(key):
-            return self.source_ids.get(key) or new_source_ids[key]
+        known_quotes.update(new_quote_ids)
+        known_sources.update(new_source_ids)
 
         cited_line = self.layout.citations.line
         citation_lines, known_citations, seen = [], [], set()
         record_quote_ids = []
-        for prepared, key in zip(batch, keys, strict=True):
-            qid = quote_id(key)
+        citations = zip(batch.url_keys, batch.citation_rows, strict=True)
+        for key, count in zip(keys, batch.citation_counts, strict=True):
+            qid = known_quotes[key]
             record_quote_ids.append(qid)
-            fresh = key in new_quotes and qid not in seen
+            fresh = key in new_quote_ids and qid not in seen
             seen.add(qid)
             cited = set()
-            for url_key, _, citation_row in prepared.citations:
-                sid = source_id(url_key)
+            for url_key, citation_row in itertools.islice(citations, count):
+                sid = known_sources[url_key]
                 if sid in cited:
                     continue
                 cited.add(sid)
@@ -322,7 +320,8 @@ class BulkWriter:
                     known_citations.append((qid, sid, citation_row))
 
         sources, quotes = self.layout.sources, self.layout.quotes
-        staged = StagedBatch(
+        has_links = any(batch.tags) or any(batch.about)
+        return StagedBatch(
             sources="".join(map(sources.line, map(str, source_ids), source_rows)),
             quotes="".join(
                 quotes.line(f"{pk}\t{speaker}\t{NULL if venue is None else venue}", row)
@@ -331,15 +330,12 @@ class BulkWriter:
             citations="".join(citation_lines),
             new_citations=len(citation_lines),
             known_citations=known_citations,
-            links=(records, record_quote_ids) if any(r.tags or r.about for r in records) else None,
+            links=(batch.records(), record_quote_ids) if has_links else None,
             new_quote_ids=new_quote_ids,
             new_source_ids=new_source_ids,
             created=len(quote_rows),
             matched=len(batch) - len(quote_rows),
         )
-        self.quote_ids.update(new_quote_ids)
-        self.source_ids.update(new_source_ids)
-        return staged
 
     def _resolve_speakers(self, refs) -> None:
         """BatchWriter._resolve_speakers's rules (QID, then slug unless it belongs to someone with

@@ -257,6 +257,69 @@ class PreparedRecord:
     citations: list[tuple[int, str, str]]  # (hash_key(url_hash), source row, citation row)
 
 
+class PreparedBatch:
+    """PreparedRecords field by field: the form a batch travels in from the parsing process to the
+    writer (pipeline.py). Lists of numbers and strings pickle several times faster than as many
+    objects, on both sides; citations are flattened, `citation_counts` saying how many are whose."""
+
+    def __init__(self) -> None:
+        self.lines: list[int] = []
+        self.speakers: list[SpeakerRef] = []
+        self.venues: list[VenueRef | None] = []
+        self.tags: list[list[tuple[str, str]]] = []
+        self.about: list[list[SpeakerRef]] = []
+        self.quote_keys: list[int] = []
+        self.quote_rows: list[str] = []
+        self.citation_counts: list[int] = []
+        self.url_keys: list[int] = []
+        self.source_rows: list[str] = []
+        self.citation_rows: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.quote_keys)
+
+    def append(self, record: PreparedRecord) -> None:
+        self.lines.append(record.line)
+        self.speakers.append(record.speaker)
+        self.venues.append(record.venue)
+        self.tags.append(record.tags)
+        self.about.append(record.about)
+        self.quote_keys.append(record.quote_key)
+        self.quote_rows.append(record.quote_row)
+        self.citation_counts.append(len(record.citations))
+        for url_key, source_row, citation_row in record.citations:
+            self.url_keys.append(url_key)
+            self.source_rows.append(source_row)
+            self.citation_rows.append(citation_row)
+
+    @classmethod
+    def of(cls, records: list[PreparedRecord]) -> "PreparedBatch":
+        batch = cls()
+        for record in records:
+            batch.append(record)
+        return batch
+
+    def records(self) -> list[PreparedRecord]:
+        """The batch as PreparedRecords again."""
+        citations = list(zip(self.url_keys, self.source_rows, self.citation_rows, strict=True))
+        records, start = [], 0
+        for i, count in enumerate(self.citation_counts):
+            records.append(
+                PreparedRecord(
+                    self.lines[i],
+                    self.speakers[i],
+                    self.venues[i],
+                    self.tags[i],
+                    self.about[i],
+                    self.quote_keys[i],
+                    self.quote_rows[i],
+                    citations[start : start + count],
+                )
+            )
+            start += count
+        return records
+
+
 def prepare_rows(record: QuoteRecord, layout: ImportLayout) -> PreparedRecord:
     quote_key, quote_row = layout.quote_row(
         record.text,

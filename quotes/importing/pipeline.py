@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from quotes.importing.copyrows import ImportLayout, PreparedRecord, prepare_rows
+from quotes.importing.copyrows import ImportLayout, PreparedBatch, prepare_rows
 from quotes.importing.readers import READERS, InputFile, Undecodable
 from quotes.importing.records import Rejected
 
@@ -23,7 +23,7 @@ QUEUE_DEPTH = 3
 
 @dataclass
 class ParsedBatch:
-    prepared: list[PreparedRecord]
+    prepared: PreparedBatch = field(default_factory=PreparedBatch)
     rejected: list[tuple[int, str, object]] = field(default_factory=list)  # (line, reason, raw)
     read: int = 0
     position: int = 0
@@ -45,7 +45,7 @@ def _parse(path, fmt, status, batch_size, layout, out) -> None:
     gc.disable()  # millions of short-lived containers and no cycles: collections would cost a third
     try:
         source = InputFile(path)
-        batch = ParsedBatch([])
+        batch = ParsedBatch()
         for line, raw in READERS[fmt](source.text, None):
             batch.read += 1
             try:
@@ -55,7 +55,7 @@ def _parse(path, fmt, status, batch_size, layout, out) -> None:
             if len(batch.prepared) >= batch_size:
                 batch.position = source.position()
                 out.put(batch)
-                batch = ParsedBatch([])
+                batch = ParsedBatch()
         batch.position = source.position()
         out.put(batch)
         out.put(None)

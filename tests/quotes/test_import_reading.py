@@ -3,11 +3,12 @@ exactly those of the general path (quotebank_record, then prepare_rows), and a b
 refused for the same reason."""
 
 import json
+import pickle
 
 import orjson
 import pytest
 
-from quotes.importing.copyrows import ImportLayout, prepare_rows
+from quotes.importing.copyrows import ImportLayout, PreparedBatch, prepare_rows
 from quotes.importing.quotebank import quotebank_prepared, quotebank_record
 from quotes.importing.records import Rejected
 from tests.quotes.test_import_quotebank import sample_lines
@@ -55,3 +56,17 @@ def test_the_fast_quotebank_rows_are_the_rows_of_the_general_path(status):
         fast = outcome(quotebank_prepared, line, raw, status=status, layout=layout)
         general = outcome(general_path, line, raw, status=status, layout=layout)
         assert fast == general, json.dumps(raw)[:200]
+
+
+@pytest.mark.django_db
+def test_a_batch_travels_field_by_field_and_comes_back_whole():
+    layout = ImportLayout.build(default_status="published")
+    records = [
+        quotebank_prepared(line, orjson.loads(raw), status=None, layout=layout)
+        for line, raw in enumerate(sample_lines()[:6], start=1)
+    ]
+    assert {len(r.citations) for r in records} == {1, 2, 3}
+
+    batch = pickle.loads(pickle.dumps(PreparedBatch.of(records)))  # noqa: S301 - our own bytes, as in pipeline.py
+
+    assert len(batch) == 6 and batch.records() == records
