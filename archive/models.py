@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models.functions import Now, Upper
 from simple_history.models import HistoricalRecords
 
+from archive.fields import MachineKeyField
 from archive.urlnorm import normalize_url, url_host
 
 http_url_validator = URLValidator(schemes=["http", "https"], message="Enter an http(s) URL.")
@@ -18,8 +19,8 @@ class Source(models.Model):
 
     url = models.URLField(max_length=2000, validators=[http_url_validator])
     normalized_url = models.CharField(max_length=2000, editable=False, db_index=False)
-    url_hash = models.CharField(max_length=64, editable=False)  # unique: see Meta.constraints
-    domain = models.CharField(max_length=255, editable=False)  # indexed: see Meta.indexes
+    url_hash = MachineKeyField(max_length=64, editable=False)  # unique: see Meta.constraints
+    domain = MachineKeyField(max_length=255, editable=False)  # indexed: see Meta.indexes
     title = models.CharField(max_length=500, blank=True)
     publisher = models.CharField(max_length=255, blank=True)  # indexed: see Meta.indexes
     author = models.CharField(max_length=255, blank=True)

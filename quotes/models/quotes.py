@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from archive.fields import MachineKeyField
 from archive.text import normalize_text, search_form
 
 QUOTE_MAX_LENGTH = 10_000
@@ -49,7 +50,7 @@ class Quote(models.Model):
         validators=[MaxLengthValidator(QUOTE_MAX_LENGTH)],
     )
     text_normalized = models.TextField(editable=False)
-    text_hash = models.CharField(max_length=64, editable=False)
+    text_hash = MachineKeyField(max_length=64, editable=False)
     search_text = models.TextField(editable=False, help_text="Normalized, accent-free form for search.")
     # No index of its own: (speaker, text_hash) and (speaker, status, said_on) both lead with it.
     speaker = models.ForeignKey(
@@ -95,7 +96,7 @@ class Quote(models.Model):
     attribution_probability = models.FloatField(
         null=True, blank=True, help_text="Probability of the attribution given by an imported corpus."
     )
-    external_id = models.CharField(
+    external_id = MachineKeyField(
         max_length=100, blank=True, help_text="e.g. Quotebank quoteID"
     )
     version = models.PositiveIntegerField(default=1, editable=False)
