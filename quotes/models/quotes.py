@@ -68,10 +68,11 @@ class Quote(models.Model):
     )
     language = models.CharField(max_length=35, default="en", validators=[validate_language_tag])
     context = models.TextField(blank=True, help_text="What prompted the words; what they answer.")
-    # Indexed by the (status, said_on, id) and (status, created_at, id) indexes below.
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    # Indexed by the (status, said_on, id) and (status, created_at, id) indexes below; a code, so
+    # compared byte by byte (MachineKeyField), which also makes those indexes quicker to build.
+    status = MachineKeyField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     status_note = models.TextField(blank=True, help_text="Editor's note shown with a retraction.")
-    verification = models.CharField(
+    verification = MachineKeyField(
         max_length=13, choices=Verification.choices, default=Verification.UNVERIFIED
     )
     verification_note = models.TextField(blank=True)
