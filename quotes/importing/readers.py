@@ -105,17 +105,19 @@ def iter_lines(text: io.TextIOBase, first: str | None) -> Iterator[tuple[int, ob
     """One JSON object a line (NDJSON, Quotebank); blank lines are skipped."""
     lines = text if first is None else _chain(first, text)
     for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = orjson.loads(line)
-        except orjson.JSONDecodeError as error:
-            yield number, Undecodable(line.rstrip("\r\n"), f"malformed JSON ({error})")
-            continue
-        if not isinstance(record, dict):
-            yield number, Undecodable(line.rstrip("\r\n"), "not a JSON object")
-            continue
-        yield number, record
+        if line.strip():
+            yield number, decode_line(line)
+
+
+def decode_line(line: str) -> object:
+    """A non-blank line of NDJSON or Quotebank: its object, or Undecodable with the reason."""
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError as error:
+        return Undecodable(line.rstrip("\r\n"), f"malformed JSON ({error})")
+    if not isinstance(record, dict):
+        return Undecodable(line.rstrip("\r\n"), "not a JSON object")
+    return record
 
 
 def iter_json_document(text: io.TextIOBase, first: str | None) -> Iterator[tuple[int, object]]:

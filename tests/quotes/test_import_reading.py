@@ -4,14 +4,16 @@ refused for the same reason."""
 
 import json
 import pickle
+from pathlib import Path
 
 import orjson
 import pytest
 
 from quotes.importing.copyrows import ImportLayout, PreparedBatch, prepare_rows
+from quotes.importing.pipeline import parsed_batches
 from quotes.importing.quotebank import quotebank_prepared, quotebank_record
 from quotes.importing.records import Rejected
-from tests.quotes.test_import_quotebank import sample_lines
+from tests.quotes.test_import_quotebank import BAD_LINES, sample_lines, write_sample
 
 ODD_LINES = [
     # No date, no probas, no URLs, a URL given twice, a URL with a query and a port, text to escape.
@@ -70,3 +72,24 @@ def test_a_batch_travels_field_by_field_and_comes_back_whole():
     batch = pickle.loads(pickle.dumps(PreparedBatch.of(records)))  # noqa: S301 - our own bytes, as in pipeline.py
 
     assert len(batch) == 6 and batch.records() == records
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_reading_processes_give_the_file_back_in_order_with_every_reject(tmp_path, workers):
+    lines = sample_lines()
+    lines[9:9] = ["", "   "]  # blank lines are skipped, and still count as lines
+    path = write_sample(tmp_path / "quotes.json", lines)
+    layout = ImportLayout.build(default_status="published")
+
+    batches = list(
+        parsed_batches(path, "quotebank", status=None, batch_size=7, layout=layout, workers=workers)
+    )
+
+    accepted = [line for batch in batches for line in batch.prepared.lines]
+    rejected = [line for batch in batches for line, _, _ in batch.rejected]
+    assert sum(batch.read for batch in batches) == len(lines) - 2
+    assert accepted == sorted(accepted) and len(accepted) == len(lines) - 2 - len(BAD_LINES)
+    assert rejected == [n + 2 if n > 9 else n for n in BAD_LINES]  # line numbers of the file
+    assert [len(batch.prepared) + len(batch.rejected) for batch in batches][:-1] == [7] * (len(batches) - 1)
+    assert batches[-1].position == Path(path).stat().st_size
