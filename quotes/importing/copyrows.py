@@ -135,21 +135,24 @@ class ImportLayout:
         normalized, search_text = derived_text(text)
         digest = text_hash(normalized)
         status = status or self.default_status
+        if needs_escape(text) or not text.isascii():  # NFKC makes "＼" a backslash
+            text, normalized, search_text = esc(text), esc(normalized), esc(search_text)
+        # else an ASCII text's derived forms only fold case and whitespace: nothing to escape
         row = "\t".join(
             [
-                esc(text),
-                esc(normalized),
+                text,
+                normalized,
                 digest,
-                esc(search_text),
-                esc(speaker_role),
+                search_text,
+                esc(speaker_role) if speaker_role else "",
                 _date(said_on),
                 date_precision,
                 esc(language),
-                esc(context),
+                esc(context) if context else "",
                 status,
                 verification,
-                esc(verification_note),
-                esc(status_note),
+                esc(verification_note) if verification_note else "",
+                esc(status_note) if status_note else "",
                 NULL if attribution_probability is None else repr(attribution_probability),
                 esc(external_id),
                 self.published_at if status == _PUBLISHED else NULL,
@@ -211,11 +214,13 @@ class ImportLayout:
         )
 
 
+def needs_escape(value: str) -> bool:
+    return "\\" in value or "\t" in value or "\n" in value or "\r" in value
+
+
 def esc(value: str) -> str:
     """A string as COPY text (most need no escaping: four scans are cheaper than a translation)."""
-    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
-        return value.translate(_ESCAPES)
-    return value
+    return value.translate(_ESCAPES) if needs_escape(value) else value
 
 
 def _citation_row(citation) -> str:
@@ -357,12 +362,15 @@ def prepare_rows(record: QuoteRecord, layout: ImportLayout) -> PreparedRecord:
 def source_row(url, facts, *, title="", publisher="", author="", published_on=None, language="") -> str:
     """A source's COPY row (no id), in the order of ImportLayout.sources; `facts` from url_facts()."""
     normalized_url, url_hash, domain = facts
+    if needs_escape(url) or not url.isascii():
+        url, normalized_url, domain = esc(url), esc(normalized_url), esc(domain)
+    # else neither its normalized form nor its host can hold what COPY would misread
     return "\t".join(
         [
-            esc(url),
-            esc(normalized_url),
+            url,
+            normalized_url,
             url_hash,
-            esc(domain[:255]),
+            domain[:255],
             esc(title) if title else "",
             esc(publisher) if publisher else "",
             esc(author) if author else "",

@@ -4,15 +4,17 @@ refused for the same reason."""
 
 import json
 import pickle
+import re
 from pathlib import Path
 
 import orjson
 import pytest
 
-from quotes.importing.copyrows import ImportLayout, PreparedBatch, prepare_rows
+from archive.text import normalize_text, search_form
+from quotes.importing.copyrows import ImportLayout, PreparedBatch, prepare_rows, source_row
 from quotes.importing.pipeline import parsed_batches
 from quotes.importing.quotebank import quotebank_prepared, quotebank_record
-from quotes.importing.records import Rejected
+from quotes.importing.records import Rejected, url_facts
 from tests.quotes.test_import_quotebank import BAD_LINES, sample_lines, write_sample
 
 ODD_LINES = [
@@ -93,3 +95,51 @@ def test_reading_processes_give_the_file_back_in_order_with_every_reject(tmp_pat
     assert rejected == [n + 2 if n > 9 else n for n in BAD_LINES]  # line numbers of the file
     assert [len(batch.prepared) + len(batch.rejected) for batch in batches][:-1] == [7] * (len(batches) - 1)
     assert batches[-1].position == Path(path).stat().st_size
+
+
+def copy_unescaped(row: str) -> list[str]:
+    """A COPY text row's columns as PostgreSQL reads them back: a backslash escapes b f n r t v,
+    octal and hex codes, and otherwise stands for the character after it."""
+    controls = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+
+    def unescape(match):
+        code = match.group(1)
+        if code in controls:
+            return controls[code]
+        if code[0] == "x" and len(code) > 1:
+            return chr(int(code[1:], 16))
+        if code[0] in "01234567":
+            return chr(int(code, 8))
+        return code
+
+    pattern = re.compile(r"\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)", re.DOTALL)
+    return [pattern.sub(unescape, column) for column in row.split("\t")]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "text",
+    ["plain words", "tab\there\\there", "line\nbreak\r", "full-width ＼ backslash", "ＴＡＢ\u3000wide"],
+)
+def test_every_text_column_of_a_quote_row_reads_back_exactly(text):
+    layout = ImportLayout.build(default_status="published")
+
+    _, row = layout.quote_row(
+        text, said_on=None, date_precision="unknown", language="en", status=None,
+        attribution_probability=None, external_id="x\\1",
+    )  # fmt: skip
+
+    columns = dict(zip(layout.quotes.variable, copy_unescaped(row), strict=False))
+    assert columns["text"] == text
+    assert columns["text_normalized"] == normalize_text(text)
+    assert columns["search_text"] == search_form(text)
+    assert columns["external_id"] == "x\\1"
+
+
+@pytest.mark.parametrize("url", ["https://ex.com/a\\b", "https://exämple.com/ä", "https://ex.com/plain"])
+def test_every_column_of_a_source_row_reads_back_exactly(url):
+    facts = url_facts(url)
+
+    columns = copy_unescaped(source_row(url, facts, publisher="P\\ub"))
+
+    assert columns[:4] == [url, facts[0], facts[1], facts[2]] and columns[5] == "P\\ub"
