@@ -18,10 +18,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from quotes.importing.copyrows import ImportLayout, PreparedBatch, prepare_rows
-from quotes.importing.readers import READERS, InputFile, Undecodable, decode_line
+from quotes.importing.readers import READERS, InputFile, Undecodable, decode_line, iter_line_bytes
 from quotes.importing.records import Rejected
 
 QUEUE_DEPTH = 3
+LINE_FORMATS = ("quotebank", "ndjson")  # one record a line: shared out between reading processes
 
 
 @dataclass
@@ -39,20 +40,15 @@ class ParseFailed(Exception):
 def _blocks(source: InputFile, fmt: str, batch_size: int, worker: int, workers: int):
     """(block number, line number, raw record) for this worker's share of the file: the records
     are numbered in file order and cut into blocks of `batch_size`; block b is worker b % workers's.
-    With several workers only line formats are shared out, and another worker's lines are skipped
-    without being decoded."""
-    if workers == 1:
+    Line formats are read as bytes, and another worker's lines skipped without being decoded."""
+    if fmt not in LINE_FORMATS:
         for index, (line, raw) in enumerate(READERS[fmt](source.text, None)):
             yield index // batch_size, line, raw
         return
-    index = 0
-    for number, text in enumerate(source.text, start=1):
-        if not text.strip():
-            continue
+    for index, (number, line) in enumerate(iter_line_bytes(source)):
         block = index // batch_size
-        index += 1
         if block % workers == worker:
-            yield block, number, decode_line(text)
+            yield block, number, decode_line(line)
 
 
 def _parse(path, fmt, status, batch_size, layout, out, worker=0, workers=1) -> None:
@@ -93,7 +89,7 @@ def reading_processes(path: str, fmt: str) -> int:
     for a line format: each process reads the whole file and decodes only its share. On two cores
     one: a second made the 1M import no faster (the cores were busy; reading every line twice
     costs 4 s). bzip2 would be decompressed by each, slowly: one."""
-    if fmt not in ("quotebank", "ndjson") or path == "-" or path.endswith(".bz2"):
+    if fmt not in LINE_FORMATS or path == "-" or path.endswith(".bz2"):
         return 1
     return min(4, max(1, (os.cpu_count() or 1) - 2))
 

@@ -5,6 +5,7 @@ position for a JSON array) and the row as read (a dict, or the undecodable text)
 """
 
 import bz2
+import codecs
 import csv
 import gzip
 import io
@@ -109,15 +110,29 @@ def iter_lines(text: io.TextIOBase, first: str | None) -> Iterator[tuple[int, ob
             yield number, decode_line(line)
 
 
-def decode_line(line: str) -> object:
-    """A non-blank line of NDJSON or Quotebank: its object, or Undecodable with the reason."""
+def decode_line(line: str | bytes) -> object:
+    """A non-blank line of NDJSON or Quotebank: its object, or Undecodable with the reason. Bytes
+    that are not UTF-8 are read with replacement characters, as the text reader would."""
     try:
         record = orjson.loads(line)
     except orjson.JSONDecodeError as error:
+        if isinstance(line, bytes):
+            return decode_line(line.decode("utf-8", "replace"))
         return Undecodable(line.rstrip("\r\n"), f"malformed JSON ({error})")
     if not isinstance(record, dict):
-        return Undecodable(line.rstrip("\r\n"), "not a JSON object")
+        text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
+        return Undecodable(text.rstrip("\r\n"), "not a JSON object")
     return record
+
+
+def iter_line_bytes(source: "InputFile") -> Iterator[tuple[int, bytes]]:
+    """(line number, line) of a line format, undecoded and blank lines skipped: for readers that
+    decode only some lines (pipeline.py). orjson reads UTF-8 bytes itself."""
+    for number, line in enumerate(source.binary, start=1):
+        if number == 1 and line.startswith(codecs.BOM_UTF8):
+            line = line[len(codecs.BOM_UTF8) :]
+        if line and not line.isspace():
+            yield number, line
 
 
 def iter_json_document(text: io.TextIOBase, first: str | None) -> Iterator[tuple[int, object]]:
