@@ -7,8 +7,9 @@ row each): kept up row by row they cost most of a first import's database time. 
 the archive) every index the importer does not need is dropped before the first
 batch and built once at the end (always, even when the import fails): the GIN indexes through the
 search backend's own idempotent `install()`, the B-trees from the models' own definitions (the
-statements Django's migrations ran, so names and columns are the migrated ones), and the foreign
-keys likewise (added NOT VALID, then validated by one scan each). The unique
+statements Django's migrations ran, so names and columns are the migrated ones; partial indexes,
+on links an import never sets, stay), and the foreign keys likewise (added NOT VALID, then
+validated by one scan each). The unique
 constraints stay for the row-by-row writer, which matches through them; the bulk load
 (bulk.py, which matches in memory) also drops those of quotes and sources, and their unique indexes
 come back first at the end, in a transaction that locks both tables against writers (not against
@@ -109,19 +110,20 @@ def should_rebuild(mode: str, *, path: str, fmt: str, using: str = "default") ->
 
 def model_index_statements(using: str = "default") -> dict[str, str]:
     """{index name: CREATE INDEX IF NOT EXISTS ...} for every non-unique B-tree the models declare
-    on the tables an import fills (field indexes, foreign keys, Meta.indexes, PostgreSQL `_like`)."""
+    on the tables an import fills (field indexes, foreign keys, Meta.indexes, PostgreSQL `_like`),
+    but the partial ones: those index links an import never sets (Quote.Meta.indexes), so they cost
+    the load nothing, while building one again means another scan of the whole table."""
     connection = connections[using]
+    partial = {index.name for model in BULK_TABLES for index in model._meta.indexes if index.condition}
     statements = {}
     with connection.schema_editor(collect_sql=True, atomic=False) as editor:
         for model in BULK_TABLES:
             for statement in editor._model_indexes_sql(model):
                 sql = str(statement)
-                if not sql.startswith("CREATE INDEX "):
+                name = str(statement.parts["name"]).strip('"')
+                if not sql.startswith("CREATE INDEX ") or name in partial:
                     continue
-                name = statement.parts["name"]
-                statements[str(name).strip('"')] = sql.replace(
-                    "CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1
-                )
+                statements[name] = sql.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
     return statements
 
 

@@ -1,4 +1,5 @@
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Now
 from simple_history.models import HistoricalRecords
 
@@ -33,8 +34,8 @@ class Citation(models.Model):
     note = models.TextField(blank=True)
     match = models.CharField(max_length=10, choices=Match.choices, default=Match.UNCHECKED)
     checked_at = models.DateTimeField(null=True, blank=True)
-    checked_snapshot = models.ForeignKey(
-        "archive.Snapshot", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    checked_snapshot = models.ForeignKey(  # indexed where set: see Meta.indexes
+        "archive.Snapshot", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     # db_default: what the bulk import's COPY leaves to the database (parsing a timestamp per row
     # and column cost PostgreSQL more than the rest of the row); the ORM still sets both itself.
@@ -53,7 +54,15 @@ class Citation(models.Model):
             ),
         ]
         # A plain B-tree: db_index would add a varchar_pattern_ops twin that no query uses.
-        indexes = [models.Index(fields=["match"], name="citation_match_idx")]
+        indexes = [
+            models.Index(fields=["match"], name="citation_match_idx"),
+            # Only checked citations have a snapshot (imported ones never): see Quote's Meta.indexes.
+            models.Index(
+                fields=["checked_snapshot"],
+                name="citation_snapshot_idx",
+                condition=Q(checked_snapshot__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_role_display().split(' ')[0]} source: {self.source}"

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
@@ -63,8 +64,8 @@ class Quote(models.Model):
         null=True, blank=True, help_text="First day of the period for month or year precision."
     )
     date_precision = models.CharField(max_length=7, choices=Precision.choices, default=Precision.DAY)
-    venue = models.ForeignKey(
-        "quotes.Venue", null=True, blank=True, on_delete=models.PROTECT, related_name="quotes"
+    venue = models.ForeignKey(  # indexed where set: see Meta.indexes
+        "quotes.Venue", null=True, blank=True, on_delete=models.PROTECT, related_name="quotes", db_index=False
     )
     language = models.CharField(max_length=35, default="en", validators=[validate_language_tag])
     context = models.TextField(blank=True, help_text="What prompted the words; what they answer.")
@@ -86,9 +87,10 @@ class Quote(models.Model):
         on_delete=models.PROTECT,
         related_name="misattributions",
         help_text="For a misattributed quote: the record of who really said it, when known.",
+        db_index=False,  # indexed where set: see Meta.indexes
     )
-    translation_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="translations"
+    translation_of = models.ForeignKey(  # indexed where set: see Meta.indexes
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="translations", db_index=False
     )
     about = models.ManyToManyField(
         "quotes.Speaker", blank=True, related_name="quotes_about", help_text="Who the quote is about."
@@ -97,19 +99,27 @@ class Quote(models.Model):
     attribution_probability = models.FloatField(
         null=True, blank=True, help_text="Probability of the attribution given by an imported corpus."
     )
-    external_id = MachineKeyField(
-        max_length=100, blank=True, help_text="e.g. Quotebank quoteID"
-    )
+    external_id = MachineKeyField(max_length=100, blank=True, help_text="e.g. Quotebank quoteID")
     version = models.PositiveIntegerField(default=1, editable=False)
     first_published_at = models.DateTimeField(null=True, blank=True, editable=False)
     # db_default: see Citation.created_at.
     created_at = models.DateTimeField(auto_now_add=True, db_index=True, db_default=Now())
     updated_at = models.DateTimeField(auto_now=True, db_default=Now())
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    created_by = models.ForeignKey(  # indexed where set: see Meta.indexes
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
 
     history = HistoricalRecords(m2m_fields=[tags, about])
@@ -134,6 +144,15 @@ class Quote(models.Model):
             # which nothing asks of these columns.
             models.Index(fields=["verification"], name="quote_verification_idx"),
             models.Index(fields=["external_id"], name="quote_external_id_idx"),
+            # Links most quotes lack (imported ones always): indexed only where set, so the index
+            # is as small as the links are few, and a bulk import needn't drop and rebuild it
+            # (search_index.py: a partial index costs the load nothing for rows outside it).
+            *(
+                models.Index(
+                    fields=[name], name=f"quote_{name}_idx", condition=Q(**{f"{name}__isnull": False})
+                )
+                for name in ("venue", "correct_attribution", "translation_of", "created_by", "updated_by")
+            ),
         ]
 
     def __str__(self) -> str:
