@@ -107,7 +107,7 @@ def parsed_batches(
 
     Block b of the file comes from process b % workers, so taking one batch from each process's
     queue in turn gives the file's order back; a process's None says the file is done."""
-    workers = workers or reading_processes(path, fmt)
+    workers = (workers or reading_processes(path, fmt)) if fmt in LINE_FORMATS else 1  # see _blocks
     context = multiprocessing.get_context("fork")
     queues = [context.Queue(maxsize=QUEUE_DEPTH) for _ in range(workers)]
     processes = [

@@ -166,3 +166,14 @@ def test_lines_read_as_bytes_decode_as_the_text_reader_does(tmp_path):
     assert [reason[:14] for _, reason, _ in batches[0].rejected] == ["not a JSON obj", "malformed JSON"]
     texts = [record.quote_row.split("\t")[0] for record in batches[0].prepared.records()]
     assert texts[1] == expected[1][1]["quotation"] and "\ufffd" in texts[1]
+
+
+@pytest.mark.django_db
+def test_a_csv_file_is_read_by_one_process_whatever_is_asked(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_text("text,speaker_name\nWords one,Ann Example\nWords two,Ann Example\n", encoding="utf-8")
+    layout = ImportLayout.build(default_status="published")
+
+    batches = list(parsed_batches(str(path), "csv", status=None, batch_size=1, layout=layout, workers=2))
+
+    assert [batch.prepared.lines + [line for line, _, _ in batch.rejected] for batch in batches] == [[2], [3]]
