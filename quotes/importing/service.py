@@ -142,8 +142,8 @@ def _phase(summary: ImportSummary, name: str, since: float) -> float:
 
 
 def _run_bulk(bulk, path, summary, rejects, status, batch_size, progress, mark) -> float:
-    """Parse in a second process, match here, COPY on a third connection's thread (quotes/importing/
-    pipeline.py, bulk.py)."""
+    """Parse in another process, match here, COPY on a second connection from a thread of its own
+    (quotes/importing/pipeline.py, bulk.py)."""
     bulk.preload()
     mark = _phase(summary, "archive keys read", mark)
     collecting = gc.isenabled()
