@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from archive.models import Source
 from archive.text import _FOLD, normalize_text, strip_accents
-from quotes.importing.records import QuoteRecord, SpeakerRef, VenueRef, compact_pickle, url_facts
+from quotes.importing.records import QuoteRecord, SpeakerRef, VenueRef, compact_pickle, source_facts
 from quotes.models import Citation, Quote
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -343,7 +343,7 @@ def prepare_rows(record: QuoteRecord, layout: ImportLayout) -> PreparedRecord:
     citations = []
     for citation in record.citations:
         source = citation.source
-        facts = source.facts or url_facts(source.url)
+        facts = source_facts(source)
         row = source_row(
             source.url,
             facts,

@@ -133,7 +133,7 @@ class QuoteRecord:
     citations: list[CitationRef] = field(default_factory=list)
     attribution_probability: float | None = None
     external_id: str = ""
-    # (text_normalized, text_hash, search_text, [(normalized_url, url_hash) per citation]), set by prepare()
+    # (text_normalized, text_hash, search_text), set by prepare() (which also fills each source's facts)
     derived: tuple | None = None
 
 
@@ -147,8 +147,16 @@ def fast_url_host(url: str) -> str:
 
 
 def url_facts(url: str) -> tuple[str, str, str]:
-    """(normalized URL, its hash, its host without www.): `url_key` and `fast_url_host` in one match."""
+    """(normalized URL, its hash, its host without www.): what `Source.save()` derives, from one match
+    for the everyday URL (no query, fragment or port) and `normalize_url` for any other."""
     return url_facts_from_match(url, PLAIN_HTTP_URL.match(url))
+
+
+def source_facts(source: SourceRef) -> tuple[str, str, str]:
+    """`url_facts` of a source's URL, worked out once and kept on it (a reader may have done it)."""
+    if source.facts is None:
+        source.facts = url_facts(source.url)
+    return source.facts
 
 
 def url_facts_from_match(url: str, plain: re.Match | None) -> tuple[str, str, str]:

@@ -20,37 +20,20 @@ from django.db.models import Q
 from django.utils import timezone
 
 from archive.models import Source
-from archive.urlnorm import normalize_url
 from quotes.importing.copyrows import derived_text  # normalize_text and search_form, faster
-from quotes.importing.records import PLAIN_HTTP_URL, QuoteRecord, SpeakerRef, VenueRef, fast_url_host
+from quotes.importing.records import QuoteRecord, SpeakerRef, VenueRef, source_facts
 from quotes.models import Citation, Quote, Speaker, Tag, Venue
-
-
-def fast_normalize_url(url: str) -> str:
-    """`normalize_url`, without parsing the everyday URL that has no query, fragment or port."""
-    plain = PLAIN_HTTP_URL.match(url)
-    if plain is None or plain["port"] or "?" in url or "#" in url:
-        return normalize_url(url)
-    return f"{plain['scheme'].lower()}://{plain['host'].lower()}{plain['rest'] or '/'}"
-
-
-def url_key(url: str) -> tuple[str, str]:
-    normalized = fast_normalize_url(url)
-    return normalized, hashlib.sha256(normalized.encode()).hexdigest()
 
 
 def prepare(record: QuoteRecord) -> QuoteRecord:
     """The derived values `save()` would compute: normalized text, its hash, the search form, and
-    each citation's normalized URL and hash. Done by the reading thread while the writer waits on
-    the database (see service._run); the writer calls it again only for records that skipped it."""
+    each citation's URL facts (kept on its source). Done by the reading thread while the writer waits
+    on the database (see service._run); the writer calls it again only for records that skipped it."""
     if record.derived is None:
         normalized, search_text = derived_text(record.text)
-        record.derived = (
-            normalized,
-            hashlib.sha256(normalized.encode()).hexdigest(),
-            search_text,
-            [url_key(c.source.url) for c in record.citations],
-        )
+        record.derived = (normalized, hashlib.sha256(normalized.encode()).hexdigest(), search_text)
+        for citation in record.citations:
+            source_facts(citation.source)
     return record
 
 
@@ -167,12 +150,6 @@ class BatchWriter:
         result = BatchResult()
         if not records:
             return result
-        self._normalized: dict[str, tuple[str, str]] = {
-            c.source.url: key
-            for r in records
-            if r.derived
-            for c, key in zip(r.citations, r.derived[3], strict=True)
-        }
         self._resolve_speakers([r.speaker for r in records] + [s for r in records for s in r.about])
         self._resolve_venues({r.venue for r in records if r.venue})
         self._resolve_tags({slug: name for r in records for slug, name in r.tags})
@@ -244,12 +221,6 @@ class BatchWriter:
         created = len(ids) - len(existing)
         return [ids[key] for key in keys], created
 
-    def _url_hash(self, url: str) -> tuple[str, str]:
-        known = self._normalized.get(url)
-        if known is None:
-            known = self._normalized[url] = url_key(url)
-        return known
-
     def _write_sources(self, cursor, records) -> dict[str, int]:
         """Sources by URL hash; an existing source is kept as it is (its title is not overwritten)."""
         table = self.sources
@@ -258,7 +229,7 @@ class BatchWriter:
         for record in records:
             for citation in record.citations:
                 source = citation.source
-                normalized, url_hash = self._url_hash(source.url)
+                normalized, url_hash, domain = source_facts(source)
                 if url_hash in rows:
                     continue
                 rows[url_hash] = build(
@@ -266,7 +237,7 @@ class BatchWriter:
                         "url": source.url,
                         "normalized_url": normalized,
                         "url_hash": url_hash,
-                        "domain": fast_url_host(normalized)[:255],
+                        "domain": domain[:255],
                         "title": source.title,
                         "publisher": source.publisher,
                         "author": source.author,
@@ -293,7 +264,7 @@ class BatchWriter:
         rows = {}
         for record, quote_id in zip(records, quote_ids, strict=True):
             for citation in record.citations:
-                key = (quote_id, source_ids[self._url_hash(citation.source.url)[1]])
+                key = (quote_id, source_ids[source_facts(citation.source)[1]])
                 if key in rows:
                     continue
                 rows[key] = build(
