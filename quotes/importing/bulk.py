@@ -6,7 +6,8 @@ constraints are dropped. At the start the natural keys already in the archive ar
 speaker + text hash, source URL hash, 128 bits of each hash); every batch then matches its records
 against them in memory, takes ids for the new quotes and sources from the tables' own sequences,
 and COPYs the new rows into quotes, sources and citations in one transaction, so batches stay
-atomic and a re-run after an interruption matches what was committed.
+atomic and a re-run after an interruption matches what was committed. The COPYs and the commit run
+on a second connection, in a thread, while the next batch is matched (`write_all`).
 
 Nothing checks those keys during the load: a quote or source another writer adds meanwhile is
 added again by the import, and folded into the other writer's row when the unique constraints
@@ -226,8 +227,8 @@ class BulkWriter:
 
     def _write_batch(self, cursor, staged: StagedBatch) -> BatchResult:
         layout = self.layout
-        for table, text in ((layout.sources, staged.sources), (layout.quotes, staged.quotes)):
-            self._copy(cursor, table, text)
+        self._copy(cursor, layout.sources, staged.sources)
+        self._copy(cursor, layout.quotes, staged.quotes)
         self._copy(cursor, layout.citations, staged.citations)
         added = staged.new_citations + self._add_known_citations(cursor, staged.known_citations)
         if staged.links:

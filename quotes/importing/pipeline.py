@@ -87,8 +87,8 @@ def _parse(path, fmt, status, batch_size, layout, out, worker=0, workers=1) -> N
 def reading_processes(path: str, fmt: str) -> int:
     """A reading process per core beyond the two the writer and PostgreSQL keep busy (up to four),
     for a line format: each process reads the whole file and decodes only its share. On two cores
-    one: a second made the 1M import no faster (the cores were busy; reading every line twice
-    costs 4 s). bzip2 would be decompressed by each, slowly: one."""
+    one: a second made the 1M import no faster (load 42.9 s vs 41.9 s: the cores were already
+    busy). bzip2 would be decompressed by each, slowly: one."""
     if fmt not in LINE_FORMATS or path == "-" or path.endswith(".bz2"):
         return 1
     return min(4, max(1, (os.cpu_count() or 1) - 2))
