@@ -20,7 +20,7 @@ from quotes.importing.records import (
     max_length,
     quotebank_speaker,
     speaker_ref,
-    url_facts_from_match,
+    url_facts_of,
 )
 from quotes.models import Citation, Quote
 
@@ -66,9 +66,9 @@ def checked_fields(raw: dict) -> tuple:
         url, plain = checked_url(value, "urls")
         if url and url not in seen:
             seen.add(url)
-            facts = url_facts_from_match(url, plain)  # worked out once: the rows need them too
+            facts = url_facts_of(url, plain)  # worked out once: the rows need them too
             # Quotebank names no publisher: the host without www. stands for it.
-            sources.append((url, facts[2][:255] if plain else url_host(url)[:255], facts))
+            sources.append((url, plain.domain[:255] if plain else url_host(url)[:255], facts))
     external_id = clean_str(get("quoteID"), "quoteID", limit=_EXTERNAL_ID_LIMIT)
     return text, speaker, said_on, probability, external_id, sources
 
