@@ -300,7 +300,7 @@ class BulkWriter:
         known_quotes.update(new_quote_ids)
         known_sources.update(new_source_ids)
 
-        cited_line = self.layout.citations.line
+        cited_end = self.layout.citations.end
         citation_lines, known_citations, seen = [], [], set()
         record_quote_ids = []
         citations = zip(batch.url_keys, batch.citation_rows, strict=True)
@@ -316,17 +316,19 @@ class BulkWriter:
                     continue
                 cited.add(sid)
                 if fresh:
-                    citation_lines.append(cited_line(f"{qid}\t{sid}", citation_row))
+                    citation_lines.append(f"{qid}\t{sid}\t{citation_row}{cited_end}")
                 else:  # the quote may cite it already: the database decides
                     known_citations.append((qid, sid, citation_row))
 
-        sources, quotes = self.layout.sources, self.layout.quotes
+        quote_end = self.layout.quotes.end
         has_links = any(batch.tags) or any(batch.about)
         return StagedBatch(
-            sources="".join(map(sources.line, map(str, source_ids), source_rows)),
+            sources=self.layout.sources.lines(source_ids, source_rows),
             quotes="".join(
-                quotes.line(f"{pk}\t{speaker}\t{NULL if venue is None else venue}", row)
-                for pk, (speaker, venue, row) in zip(quote_ids, quote_rows, strict=True)
+                [
+                    f"{pk}\t{speaker}\t{NULL if venue is None else venue}\t{row}{quote_end}"
+                    for pk, (speaker, venue, row) in zip(quote_ids, quote_rows, strict=True)
+                ]
             ),
             citations="".join(citation_lines),
             new_citations=len(citation_lines),

@@ -79,8 +79,18 @@ class RowLayout:
     def columns(self) -> str:
         return ", ".join((*self.leading, *self.variable, *self.constant_columns))
 
+    @property
+    def end(self) -> str:
+        """What follows the variable columns on every line: the constants, then the newline."""
+        return f"\t{self.suffix}\n" if self.suffix else "\n"
+
     def line(self, leading: str, variable: str) -> str:
-        return f"{leading}\t{variable}\t{self.suffix}\n" if self.suffix else f"{leading}\t{variable}\n"
+        return f"{leading}\t{variable}{self.end}"
+
+    def lines(self, leading, variable) -> str:
+        """The lines of many rows, as one text: `leading` and `variable` in step."""
+        end = self.end
+        return "".join([f"{first}\t{rest}{end}" for first, rest in zip(leading, variable, strict=True)])
 
 
 def layout(model, leading: tuple[str, ...], variable: tuple[str, ...], using: str) -> RowLayout:
