@@ -8,6 +8,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from quotes.dates import format_said_on
 from quotes.models import ApiToken, Citation, Quote, Speaker, Tag, Venue
 from quotes.permissions import can_publish, status_change_error
+from quotes.selectors import editor_search
 from quotes.services import set_quotes_status, set_quotes_verification, stamp_quote_for_save
 from quotes.verification import verify_quote, verify_quotes
 
@@ -125,20 +126,19 @@ class QuoteAdmin(SimpleHistoryAdmin):
     list_filter = [
         "status",
         "verification",
-        ("speaker", admin.RelatedOnlyFieldListFilter),
         "venue__kind",
         "language",
         "date_precision",
         "said_on",
     ]
     list_select_related = ["speaker"]
-    search_fields = [
-        "text",
-        "speaker__name",
-        "speaker__aliases",
-        "citations__source__url",
-        "citations__source__publisher",
-    ]
+    # What the search box looks in; get_search_results searches them through indexes (editor_search).
+    search_fields = ["text", "speaker__name", "speaker__aliases", "citations__source__url"]
+    search_help_text = (
+        'Each word or "quoted phrase" must be in the quote (whole words, as in the public search), '
+        "in its speaker's name or aliases, or be the URL, publisher or host of a source it cites."
+    )
+    show_full_result_count = False  # a second count of every quote on each search
     date_hierarchy = "said_on"
     autocomplete_fields = ["speaker", "venue", "about", "tags", "translation_of", "correct_attribution"]
     inlines = [CitationInline]
@@ -187,6 +187,9 @@ class QuoteAdmin(SimpleHistoryAdmin):
         ),
     ]
     actions = ["publish", "send_to_review", "mark_disputed", "retract", "verify_now"]
+
+    def get_search_results(self, request, queryset, search_term):
+        return editor_search(queryset, search_term), False  # no joins: no duplicates
 
     @admin.display(description="Quote", ordering="text")
     def excerpt(self, obj: Quote) -> str:

@@ -23,6 +23,13 @@ class SearchBackend:
     def matching(self, queryset: QuerySet, query: SearchQuery) -> QuerySet:
         raise NotImplementedError
 
+    def matching_ids(self, query: SearchQuery):
+        """The ids of every matching quote, as a subquery to use in `id__in` anywhere, including
+        inside another subquery (where `matching()`'s SQL may not name the quote table right)."""
+        from quotes.models import Quote
+
+        return self.matching(Quote.objects.using(self.using), query).order_by().values("pk")
+
     def ranked(self, queryset: QuerySet, query: SearchQuery, *, limit: int) -> list[tuple[int, float]]:
         """(id, score) of the `limit` most recent matches; a higher score is more relevant."""
         rows = self.matching(queryset, query).order_by("-id").values_list("id", flat=True)[:limit]

@@ -60,6 +60,12 @@ class PostgresSearchBackend(SearchBackend):
         match = RawSQL(MATCH_SQL.format(tsquery=tsquery), params, output_field=BooleanField())  # noqa: S611
         return queryset.filter(match)
 
+    def matching_ids(self, query: SearchQuery) -> RawSQL:
+        # MATCH_SQL names the table: in a queryset used as a subquery Django aliases it (U0), and
+        # "quotes_quote" would then be the outer query's row. Here it is this query's own.
+        tsquery, params = tsquery_sql(query)
+        return RawSQL(f"SELECT id FROM quotes_quote WHERE {MATCH_SQL.format(tsquery=tsquery)}", params)  # noqa: S611
+
     def ranked(self, queryset: QuerySet, query: SearchQuery, *, limit: int) -> list[tuple[int, float]]:
         # ORDER BY id DESC LIMIT n first, then rank: PostgreSQL evaluates the rank only for the
         # rows that survive the LIMIT, so a word found in 3% of a million quotes costs n ranks.
