@@ -4,24 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('archive', '0003_request_counter_unlogged'),
+        ("archive", "0003_request_counter_unlogged"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='historicalsource',
-            name='url_hash',
+            model_name="historicalsource",
+            name="url_hash",
             field=models.CharField(editable=False, max_length=64),
         ),
         migrations.AlterField(
-            model_name='source',
-            name='url_hash',
+            model_name="source",
+            name="url_hash",
             field=models.CharField(editable=False, max_length=64),
         ),
         migrations.AddConstraint(
-            model_name='source',
-            constraint=models.UniqueConstraint(fields=('url_hash',), name='archive_source_url_hash_key'),
+            model_name="source",
+            constraint=models.UniqueConstraint(fields=("url_hash",), name="archive_source_url_hash_key"),
         ),
     ]

@@ -6,74 +6,141 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('archive', '0003_request_counter_unlogged'),
-        ('quotes', '0003_editorial_groups'),
+        ("archive", "0003_request_counter_unlogged"),
+        ("quotes", "0003_editorial_groups"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='citation',
-            name='match',
-            field=models.CharField(choices=[('unchecked', 'Not checked yet'), ('verbatim', 'Found verbatim'), ('normalized', 'Found after normalization'), ('elided', 'Found with elisions'), ('not_found', 'Not found in the copy'), ('no_copy', 'No preserved copy')], default='unchecked', max_length=10),
+            model_name="citation",
+            name="match",
+            field=models.CharField(
+                choices=[
+                    ("unchecked", "Not checked yet"),
+                    ("verbatim", "Found verbatim"),
+                    ("normalized", "Found after normalization"),
+                    ("elided", "Found with elisions"),
+                    ("not_found", "Not found in the copy"),
+                    ("no_copy", "No preserved copy"),
+                ],
+                default="unchecked",
+                max_length=10,
+            ),
         ),
         migrations.AlterField(
-            model_name='citation',
-            name='quote',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='citations', to='quotes.quote'),
+            model_name="citation",
+            name="quote",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="citations",
+                to="quotes.quote",
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalcitation',
-            name='match',
-            field=models.CharField(choices=[('unchecked', 'Not checked yet'), ('verbatim', 'Found verbatim'), ('normalized', 'Found after normalization'), ('elided', 'Found with elisions'), ('not_found', 'Not found in the copy'), ('no_copy', 'No preserved copy')], default='unchecked', max_length=10),
+            model_name="historicalcitation",
+            name="match",
+            field=models.CharField(
+                choices=[
+                    ("unchecked", "Not checked yet"),
+                    ("verbatim", "Found verbatim"),
+                    ("normalized", "Found after normalization"),
+                    ("elided", "Found with elisions"),
+                    ("not_found", "Not found in the copy"),
+                    ("no_copy", "No preserved copy"),
+                ],
+                default="unchecked",
+                max_length=10,
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalquote',
-            name='external_id',
-            field=models.CharField(blank=True, help_text='e.g. Quotebank quoteID', max_length=100),
+            model_name="historicalquote",
+            name="external_id",
+            field=models.CharField(blank=True, help_text="e.g. Quotebank quoteID", max_length=100),
         ),
         migrations.AlterField(
-            model_name='historicalquote',
-            name='status',
-            field=models.CharField(choices=[('draft', 'Draft'), ('in_review', 'In review'), ('published', 'Published'), ('retracted', 'Retracted')], default='draft', max_length=10),
+            model_name="historicalquote",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("draft", "Draft"),
+                    ("in_review", "In review"),
+                    ("published", "Published"),
+                    ("retracted", "Retracted"),
+                ],
+                default="draft",
+                max_length=10,
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalquote',
-            name='verification',
-            field=models.CharField(choices=[('unverified', 'Unverified'), ('verified', 'Verified'), ('disputed', 'Disputed'), ('misattributed', 'Misattributed')], default='unverified', max_length=13),
+            model_name="historicalquote",
+            name="verification",
+            field=models.CharField(
+                choices=[
+                    ("unverified", "Unverified"),
+                    ("verified", "Verified"),
+                    ("disputed", "Disputed"),
+                    ("misattributed", "Misattributed"),
+                ],
+                default="unverified",
+                max_length=13,
+            ),
         ),
         migrations.AlterField(
-            model_name='quote',
-            name='external_id',
-            field=models.CharField(blank=True, help_text='e.g. Quotebank quoteID', max_length=100),
+            model_name="quote",
+            name="external_id",
+            field=models.CharField(blank=True, help_text="e.g. Quotebank quoteID", max_length=100),
         ),
         migrations.AlterField(
-            model_name='quote',
-            name='speaker',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='quotes', to='quotes.speaker'),
+            model_name="quote",
+            name="speaker",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="quotes",
+                to="quotes.speaker",
+            ),
         ),
         migrations.AlterField(
-            model_name='quote',
-            name='status',
-            field=models.CharField(choices=[('draft', 'Draft'), ('in_review', 'In review'), ('published', 'Published'), ('retracted', 'Retracted')], default='draft', max_length=10),
+            model_name="quote",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("draft", "Draft"),
+                    ("in_review", "In review"),
+                    ("published", "Published"),
+                    ("retracted", "Retracted"),
+                ],
+                default="draft",
+                max_length=10,
+            ),
         ),
         migrations.AlterField(
-            model_name='quote',
-            name='verification',
-            field=models.CharField(choices=[('unverified', 'Unverified'), ('verified', 'Verified'), ('disputed', 'Disputed'), ('misattributed', 'Misattributed')], default='unverified', max_length=13),
+            model_name="quote",
+            name="verification",
+            field=models.CharField(
+                choices=[
+                    ("unverified", "Unverified"),
+                    ("verified", "Verified"),
+                    ("disputed", "Disputed"),
+                    ("misattributed", "Misattributed"),
+                ],
+                default="unverified",
+                max_length=13,
+            ),
         ),
         migrations.AddIndex(
-            model_name='citation',
-            index=models.Index(fields=['match'], name='citation_match_idx'),
+            model_name="citation",
+            index=models.Index(fields=["match"], name="citation_match_idx"),
         ),
         migrations.AddIndex(
-            model_name='quote',
-            index=models.Index(fields=['verification'], name='quote_verification_idx'),
+            model_name="quote",
+            index=models.Index(fields=["verification"], name="quote_verification_idx"),
         ),
         migrations.AddIndex(
-            model_name='quote',
-            index=models.Index(fields=['external_id'], name='quote_external_id_idx'),
+            model_name="quote",
+            index=models.Index(fields=["external_id"], name="quote_external_id_idx"),
         ),
     ]
