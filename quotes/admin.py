@@ -132,7 +132,8 @@ class QuoteAdmin(SimpleHistoryAdmin):
         "said_on",
     ]
     list_select_related = ["speaker"]
-    # What the search box looks in; get_search_results searches them through indexes (editor_search).
+    # Gives the list its search box and the quote autocompletes their source; the searching itself
+    # is get_search_results (editor_search: the same fields, through indexes).
     search_fields = ["text", "speaker__name", "speaker__aliases", "citations__source__url"]
     search_help_text = (
         'Each word or "quoted phrase" must be in the quote (whole words, as in the public search), '
