@@ -3,6 +3,7 @@
 The API, the export and the public pages share these, so that a draft can never leak through
 one door that another keeps shut. Lists show published quotes only; a retracted quote keeps its
 permalink and its API detail (marked `status: retracted`) but leaves every list and search.
+`editor_search` is the admin's: every status, found through the same search backend.
 """
 
 import hashlib

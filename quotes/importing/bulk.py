@@ -387,7 +387,7 @@ class BulkWriter:
         cursor.execute(self.resolver.citations.stage_ddl())
         cursor.execute(f"TRUNCATE {stage}")
         with cursor.cursor.copy(f"COPY {stage} ({layout.columns}) FROM STDIN") as copy:
-            copy.write("".join(layout.line(f"{q}\t{s}", row) for q, s, row in rows))
+            copy.write(layout.lines([f"{q}\t{s}" for q, s, _ in rows], [row for _, _, row in rows]))
         # Names from the models' metadata, no values.
         cursor.execute(
             f"INSERT INTO {layout.table} ({layout.columns}) SELECT {layout.columns} FROM {stage} s "  # noqa: S608

@@ -84,9 +84,6 @@ class RowLayout:
         """What follows the variable columns on every line: the constants, then the newline."""
         return f"\t{self.suffix}\n" if self.suffix else "\n"
 
-    def line(self, leading: str, variable: str) -> str:
-        return f"{leading}\t{variable}{self.end}"
-
     def lines(self, leading, variable) -> str:
         """The lines of many rows, as one text: `leading` and `variable` in step."""
         end = self.end
