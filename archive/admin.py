@@ -3,6 +3,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from simple_history.admin import SimpleHistoryAdmin
 
+from archive.admin_filters import values_filter
 from archive.models import Snapshot, Source
 from archive.services import add_manual_copy, snapshot_source
 
@@ -22,10 +23,14 @@ class SnapshotInline(admin.TabularInline):
 @admin.register(Source)
 class SourceAdmin(SimpleHistoryAdmin):
     list_display = ["__str__", "publisher", "domain", "published_on", "language"]
-    list_filter = ["language", "published_on"]
+    list_filter = [values_filter(Source, "language"), "published_on"]
     search_fields = ["url", "title", "publisher", "author"]
     readonly_fields = ["domain", "normalized_url", "created_at", "updated_at"]
     date_hierarchy = "published_on"
+    # Newest first: the model's alphabetical order (publisher, title) has no index, a sort of every
+    # source on each view (0.4 s at 1.8M); the column headers still sort by publisher or date.
+    ordering = ["-id"]
+    show_full_result_count = False  # a second count of every source on each search
     inlines = [SnapshotInline]
     actions = ["fetch_copy_now"]
 

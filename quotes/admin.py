@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from archive.admin_filters import values_filter
 from quotes.dates import format_said_on
 from quotes.models import ApiToken, Citation, Quote, Speaker, Tag, Venue
 from quotes.permissions import can_publish, status_change_error
@@ -127,7 +128,7 @@ class QuoteAdmin(SimpleHistoryAdmin):
         "status",
         "verification",
         "venue__kind",
-        "language",
+        values_filter(Quote, "language"),
         "date_precision",
         "said_on",
     ]

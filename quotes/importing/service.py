@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from django.db import connections, transaction
 
+from archive.cached_values import forget_values
+from archive.models import Source
 from quotes.importing.bulk import BulkWriter
 from quotes.importing.copyrows import ImportLayout
 from quotes.importing.pipeline import parsed_batches
@@ -124,6 +126,8 @@ def import_quotes(
     finally:
         rejects.close()
         source.close()
+        if not dry_run:
+            forget_values(Quote, Source)  # the admin's filters: bulk writes send no signals
     summary.rejected = rejects.count
     summary.reject_path = reject_path if rejects.count else None
     summary.seconds = time.monotonic() - started
