@@ -62,6 +62,13 @@ def quotation(*, request, quote: Quote) -> dict:
         sources.append(work)
     if sources:
         data["isBasedOn"] = sources
+    if quote.verification == Quote.Verification.MISATTRIBUTED:
+        # Not this speaker's words: no creator is claimed for them.
+        del data["creator"], data["spokenByCharacter"]
+        data["creativeWorkStatus"] = "Misattributed"
+        data["correction"] = quote.verification_note or f"Misattributed to {speaker.name}."
+    elif quote.verification == Quote.Verification.DISPUTED:
+        data["creativeWorkStatus"] = "Disputed"
     if quote.status == Quote.Status.RETRACTED:
         data["creativeWorkStatus"] = "Retracted"
     return data

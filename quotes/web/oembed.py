@@ -4,6 +4,7 @@ The `url` parameter is only ever parsed and matched against our own routes, neve
 """
 
 import math
+import re
 from urllib.parse import parse_qsl, urlsplit
 from xml.sax.saxutils import escape as xml_escape
 
@@ -39,10 +40,14 @@ def quote_id_from_url(*, request, url: str) -> int:
         raise OEmbedError(404, "Not a Verbatim quote URL.") from None
     if parts.scheme.lower() not in ("http", "https") or "@" in netloc or netloc not in own_hosts(request):
         raise OEmbedError(404, "Not a Verbatim quote URL.")
+    path = parts.path or "/"
     try:
-        match = resolve(parts.path or "/")
+        match = resolve(path)
     except Resolver404:
-        raise OEmbedError(404, "Not a Verbatim quote URL.") from None
+        try:  # the permalink without its final slash, which the site itself redirects
+            match = resolve(path + "/")
+        except Resolver404:
+            raise OEmbedError(404, "Not a Verbatim quote URL.") from None
     if match.url_name not in QUOTE_ROUTES:
         raise OEmbedError(404, "Not a Verbatim quote URL.")
     return int(match.kwargs["pk"])
@@ -51,7 +56,8 @@ def quote_id_from_url(*, request, url: str) -> int:
 def dimension(value: str | None, name: str) -> int | None:
     if value is None or value == "":
         return None
-    if not value.isdigit() or not 0 < int(value) <= MAX_DIMENSION:
+    # ASCII digits only: "²" is a digit to str.isdigit() but not to int()
+    if not (value.isascii() and value.isdigit()) or len(value) > 9 or not 0 < int(value) <= MAX_DIMENSION:
         raise OEmbedError(400, f"{name} must be a whole number of pixels between 1 and {MAX_DIMENSION}.")
     return int(value)
 
@@ -87,6 +93,8 @@ def oembed_payload(
     speaker = quote.speaker
     excerpt = quote.text if len(quote.text) <= 80 else quote.text[:79] + "…"
     title = f"{speaker.name}: “{excerpt}”"
+    if quote.verification in (Quote.Verification.MISATTRIBUTED, Quote.Verification.DISPUTED):
+        title = f"[{quote.get_verification_display()}] {title}"
     if quote.status == Quote.Status.RETRACTED:
         title = f"[Retracted] {title}"
     embed_url = absolute_url(request, reverse("quote-embed", kwargs={"pk": quote.pk}))
@@ -116,6 +124,14 @@ def oembed_payload(
     }
 
 
+# What XML 1.0 cannot carry at all, even as a character reference: C0 controls but tab, newline
+# and carriage return, lone surrogates, U+FFFE and U+FFFF. Shown as U+FFFD in the XML answer only.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def as_xml(payload: dict) -> str:
-    body = "".join(f"<{key}>{xml_escape(str(value))}</{key}>" for key, value in payload.items())
+    def text(value) -> str:
+        return xml_escape(_NOT_XML.sub("\ufffd", str(value)))
+
+    body = "".join(f"<{key}>{text(value)}</{key}>" for key, value in payload.items())
     return f'<?xml version="1.0" encoding="utf-8" standalone="yes"?>\n<oembed>{body}</oembed>\n'

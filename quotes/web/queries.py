@@ -137,5 +137,24 @@ def quote_state_tag(*, pk: int, salt: str) -> str | None:
     return f'"{digest}"'
 
 
+def attribution_doubt(quote: Quote) -> dict | None:
+    """What a misattributed or disputed quote must say wherever it is shown (the API gives the same
+    as `misattribution`): the verdict, the editors' note and, for a misattribution, the public record
+    of who said the words, if there is one. None for any other quote."""
+    doubtful = (Quote.Verification.MISATTRIBUTED, Quote.Verification.DISPUTED)
+    if quote.verification not in doubtful:
+        return None
+    misattributed = quote.verification == Quote.Verification.MISATTRIBUTED
+    correct = None
+    if misattributed and quote.correct_attribution_id:
+        correct = public_quotes().select_related("speaker").filter(pk=quote.correct_attribution_id).first()
+    return {
+        "label": quote.get_verification_display(),
+        "misattributed": misattributed,
+        "note": quote.verification_note,
+        "correct": correct,
+    }
+
+
 def speaker_public_quotes(*, speaker: Speaker):
     return public_quotes().filter(speaker=speaker).select_related("venue").order_by("-said_on", "-id")

@@ -23,7 +23,7 @@ from quotes.dates import format_said_on
 from quotes.models import Quote, Speaker
 from quotes.web import caching, oembed
 from quotes.web.jsonld import quotation, script_safe_json
-from quotes.web.queries import public_quote, quote_state_tag, speaker_public_quotes
+from quotes.web.queries import attribution_doubt, public_quote, quote_state_tag, speaker_public_quotes
 from quotes.web.urls_abs import absolute_url, is_http_url
 
 # The card's stylesheet is inlined (an embed loads nothing else) and allowed by its hash alone.
@@ -49,6 +49,7 @@ def _facts(quote: Quote) -> dict:
     return {
         "said": format_said_on(quote.said_on, quote.date_precision),
         "retracted": quote.status == Quote.Status.RETRACTED,
+        "doubt": attribution_doubt(quote),
     }
 
 
@@ -93,7 +94,15 @@ def speaker_page(request, slug: str):
         # Nothing public yet: a speaker entered for a draft is not announced.
         raise Http404("No public quotes by this speaker.")
     page = paginator.get_page(request.GET.get("page"))
-    quotes = [{"quote": q, "said": format_said_on(q.said_on, q.date_precision)} for q in page]
+    doubtful = (Quote.Verification.MISATTRIBUTED, Quote.Verification.DISPUTED)
+    quotes = [
+        {
+            "quote": q,
+            "said": format_said_on(q.said_on, q.date_precision),
+            "doubt": q.get_verification_display() if q.verification in doubtful else "",
+        }
+        for q in page
+    ]
     return render(request, "quotes/speaker.html", {"speaker": speaker, "page": page, "quotes": quotes})
 
 
@@ -142,6 +151,7 @@ def render_card(request, *, pk: int, theme: str) -> bytes:
         "best": best,
         "cite_url": best["href"] if best else permalink,
         "source_count": len(sources),
+        "embedded": True,
         **_facts(quote),
     }
     return render_to_string("quotes/embed.html", context, request=request).encode()
