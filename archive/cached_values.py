@@ -6,8 +6,13 @@ writes that send no signals (a bulk import) call `forget_values` when done; anyt
 within VALUES_SECONDS.
 """
 
+import logging
+
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
+
+logger = logging.getLogger(__name__)
 
 VALUES_SECONDS = 600
 
@@ -21,13 +26,26 @@ def _key(model, field_path: str) -> str:
 def cached_values(model, field_path: str, compute) -> list:
     """`compute()` (the distinct values, as a list) once per VALUES_SECONDS or change of `model`."""
     watch(model, field_path)
-    return cache.get_or_set(_key(model, field_path), compute, VALUES_SECONDS)
+    try:
+        with transaction.atomic():  # a savepoint: see forget_values
+            return cache.get_or_set(_key(model, field_path), compute, VALUES_SECONDS)
+    except Exception:  # noqa: BLE001 - a cache that fails costs the query, not the page
+        logger.warning("the cache failed; %s values computed afresh", field_path, exc_info=True)
+        return compute()
 
 
 def forget_values(*models) -> None:
+    """Forget the cached values of these models' fields. Never fails: a database cache whose table
+    was never created (`createcachetable`) must not fail the save or import that calls this, nor
+    spoil its transaction (hence the savepoint)."""
     keys = [_key(model, path) for model in models for path in _FIELDS.get(model, ())]
-    if keys:
-        cache.delete_many(keys)
+    if not keys:
+        return
+    try:
+        with transaction.atomic():
+            cache.delete_many(keys)
+    except Exception:  # noqa: BLE001
+        logger.warning("the cache failed; cached values not forgotten", exc_info=True)
 
 
 def watch(model, field_path: str) -> None:
@@ -44,3 +62,5 @@ def watch(model, field_path: str) -> None:
 
 def _forget_on_change(sender, **kwargs) -> None:
     forget_values(sender)
+    # Again once committed: a list shown meanwhile read the rows as they were and cached them.
+    transaction.on_commit(lambda: forget_values(sender))

@@ -131,3 +131,19 @@ def test_the_date_drill_down_starts_from_the_said_on_index():
         cursor.execute("EXPLAIN SELECT MIN(said_on), MAX(said_on) FROM quotes_quote")
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "quote_said_idx" in plan, plan
+
+
+def test_a_missing_cache_table_costs_the_query_not_the_save_the_import_or_the_page(
+    client, superuser, tmp_path
+):
+    """`createcachetable` is a step a deployment can miss: the database cache then fails."""
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE verbatim_cache")  # undone with the test's transaction
+    client.force_login(superuser)
+    make_quote(language="en")
+    make_quote(language="fr").delete()
+    path = tmp_path / "sheet.csv"
+    path.write_text("text,speaker_name,language\nSo it goes,Kurt Vonnegut,de\n", encoding="utf-8")
+    call_command("import_quotes", str(path), stdout=io.StringIO())
+
+    assert _languages_offered(client, "admin:quotes_quote_changelist")[0] == {"en", "de"}
