@@ -9,6 +9,7 @@ server could answer differently the second time). Failures never raise: they com
 """
 
 import http.client
+import io
 import ipaddress
 import socket
 import ssl
@@ -46,19 +47,32 @@ class FetchResult:
 
 def address_refusal(address: str) -> str:
     """Why an IP address must not be contacted, or "" when it is a public address."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    return _refusal(ipaddress.ip_address(address.split("%", 1)[0]))
+
+
+def _refusal(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            return _refusal(ip.ipv4_mapped)
+        # 6to4 and Teredo addresses carry an IPv4 address that a relay will deliver to; the
+        # standard library calls 2002::/16 global whatever it wraps, e.g. 2002:7f00:1:: (127.0.0.1).
+        if ip.sixtofour and (refusal := _refusal(ip.sixtofour)):
+            return f"a 6to4 address wrapping {refusal}"
+        if ip.teredo:
+            for wrapped in ip.teredo:
+                if refusal := _refusal(wrapped):
+                    return f"a Teredo address wrapping {refusal}"
     checks = [
         ("is_unspecified", "an unspecified address"),
         ("is_loopback", "a loopback address"),
         ("is_link_local", "a link-local or cloud metadata address"),
+        ("is_site_local", "a site-local address"),  # fec0::/10: deprecated, still routed on some networks
         ("is_multicast", "a multicast address"),
         ("is_private", "a private network address"),
         ("is_reserved", "a reserved address"),
     ]
     for attribute, label in checks:
-        if getattr(ip, attribute):
+        if getattr(ip, attribute, False):
             return label
     if not ip.is_global:
         return "a non-public address"
@@ -93,28 +107,102 @@ def resolve_checked(host: str, port: int) -> str:
     return addresses[0]
 
 
+class _Deadline:
+    def __init__(self, total: float) -> None:
+        self.total = total
+        self.ends = time.monotonic() + total
+
+    def expired(self) -> TimeoutError:
+        return TimeoutError(f"timed out: no complete answer within {self.total:g} s")
+
+    def remaining(self) -> float:
+        left = self.ends - time.monotonic()
+        if left <= 0:
+            raise self.expired()
+        return left
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The socket's byte stream, with the timeout re-armed from the deadline before every read.
+
+    A socket timeout bounds one read, not the whole answer: a server trickling its headers (or a
+    chunk-size line) a few bytes at a time would otherwise get the full remaining time back for
+    every read, however long the answer takes in total.
+    """
+
+    def __init__(self, sock: socket.socket, deadline: _Deadline) -> None:
+        super().__init__()
+        self._sock = sock
+        self._deadline = deadline
+        # http.client's own stream, so the socket stays open until the response is done with it
+        # even when the connection closes its reference first (as for "Connection: close").
+        self._stream = sock.makefile("rb", buffering=0)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int | None:
+        self._sock.settimeout(self._deadline.remaining())
+        try:
+            return self._stream.readinto(buffer)
+        except TimeoutError:
+            # The read was only allowed what was left, so the deadline itself has passed.
+            raise self._deadline.expired() from None
+
+    def close(self) -> None:
+        if not self.closed:
+            self._stream.close()
+        super().close()
+
+
+class _DeadlineSocket:
+    """Hands http.client a socket whose every send and read must finish before the deadline."""
+
+    def __init__(self, sock: socket.socket, deadline: _Deadline) -> None:
+        self._sock = sock
+        self._deadline = deadline
+
+    def makefile(self, mode="rb", *args, **kwargs):
+        if mode != "rb":
+            raise ValueError(f"only binary reading is supported, not {mode!r}")
+        return io.BufferedReader(_DeadlineReader(self._sock, self._deadline))
+
+    def sendall(self, data) -> None:
+        self._sock.settimeout(self._deadline.remaining())
+        self._sock.sendall(data)
+
+    def __getattr__(self, name):
+        return getattr(self._sock, name)
+
+
 class _PinnedHTTPConnection(http.client.HTTPConnection):
     """Sends Host: <name> but connects to the address that was checked."""
 
-    def __init__(self, host, port, *, address, **kwargs):
+    def __init__(self, host, port, *, address, deadline, **kwargs):
         super().__init__(host, port, **kwargs)
         self._address = address
+        self._deadline = deadline
 
     def connect(self):
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock = _DeadlineSocket(sock, self._deadline)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """TLS to the checked address, with the certificate verified for the host name."""
 
-    def __init__(self, host, port, *, address, **kwargs):
+    def __init__(self, host, port, *, address, deadline, **kwargs):
         super().__init__(host, port, context=ssl.create_default_context(), **kwargs)
         self._address = address
+        self._deadline = deadline
 
     def connect(self):
         raw = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(raw, server_hostname=self.host)
+        # The handshake may not start the connect timeout over beyond the total deadline.
+        raw.settimeout(min(self.timeout, self._deadline.remaining()))
+        sock = self._context.wrap_socket(raw, server_hostname=self.host)
+        self.sock = _DeadlineSocket(sock, self._deadline)
 
 
 def _check_url(url: str):
@@ -132,24 +220,15 @@ def _check_url(url: str):
     return parts, port
 
 
-class _Deadline:
-    def __init__(self, total: float) -> None:
-        self.total = total
-        self.ends = time.monotonic() + total
-
-    def remaining(self) -> float:
-        left = self.ends - time.monotonic()
-        if left <= 0:
-            raise TimeoutError(f"timed out: no complete answer within {self.total:g} s")
-        return left
-
-
 def _one_request(url: str, deadline: _Deadline, max_bytes: int):
     parts, port = _check_url(url)
     address = resolve_checked(parts.hostname, port)
     connect_timeout = min(settings.FETCH_CONNECT_TIMEOUT, deadline.remaining())
     connection_class = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
-    connection = connection_class(parts.hostname, port, address=address, timeout=connect_timeout)
+    connection = connection_class(
+        parts.hostname, port, address=address, deadline=deadline, timeout=connect_timeout
+    )
+    response = None
     try:
         path = parts.path or "/"
         if parts.query:
@@ -160,8 +239,6 @@ def _one_request(url: str, deadline: _Deadline, max_bytes: int):
             raise TimeoutError(
                 f"timed out connecting to {parts.hostname} after {connect_timeout:g} s"
             ) from exc
-        sock = connection.sock  # http.client drops its reference once the response is read
-        sock.settimeout(deadline.remaining())
         connection.request(
             "GET",
             path,
@@ -177,7 +254,6 @@ def _one_request(url: str, deadline: _Deadline, max_bytes: int):
             raise FetchRefused(f"too large: {int(length)} bytes announced, the limit is {max_bytes}")
         chunks, size = [], 0
         while True:
-            sock.settimeout(deadline.remaining())
             chunk = response.read1(CHUNK) if hasattr(response, "read1") else response.read(CHUNK)
             if not chunk:
                 break
@@ -187,6 +263,10 @@ def _one_request(url: str, deadline: _Deadline, max_bytes: int):
             chunks.append(chunk)
         return status, headers, b"".join(chunks)
     finally:
+        # A response cut short still holds the socket open (http.client hands it the connection
+        # when the server says it will close); close both so a trickling server is let go now.
+        if response is not None:
+            response.close()
         connection.close()
 
 
