@@ -44,8 +44,27 @@ TITLE_WORDS = 20  # APA's rule for untitled works: the first twenty words stand 
 _ORGANISATION_WORDS = {
     "of", "the", "for", "and", "&", "government", "ministry", "department", "office", "council",
     "committee", "party", "agency", "association", "university", "company", "inc", "inc.", "ltd",
-    "corporation", "commission", "house", "court", "senate", "parliament", "union", "news", "press",
+    "corporation", "commission", "senate", "parliament", "union", "news",
 }  # fmt: skip
+# Organisation words that are also family names (Margaret Court, Edward House, Bill Press): they make an
+# organisation only after a word nobody is named ("Supreme Court", "White House", "Associated Press"); "of"
+# and "the" already mark the longer forms ("Supreme Court of the United States", "The White House").
+_SURNAME_ORGANISATION_WORDS = {"court", "house", "press"}
+_ORGANISATION_QUALIFIERS = {
+    "supreme", "high", "federal", "constitutional", "district", "circuit", "crown", "international",
+    "white", "opera", "associated", "university", "state", "national",
+}  # fmt: skip
+# Generational suffixes as written in citations ("King, M. L., Jr.").
+_SUFFIXES = {"jr": "Jr.", "jr.": "Jr.", "sr": "Sr.", "sr.": "Sr.", "ii": "II", "iii": "III", "iv": "IV"}
+# Particles that open a family name ("de Gaulle", "von der Leyen", "bin Salman"); matched case-insensitively,
+# so "Le Pen" and "Van Buren" are family names too. "al-Assad" is one word and needs no entry.
+_PARTICLES = {
+    "de", "du", "des", "del", "della", "delle", "dei", "degli", "di", "da", "das", "do", "dos", "la", "le",
+    "las", "los", "van", "von", "vom", "der", "den", "dem", "ter", "ten", "zu", "bin", "ibn", "bint", "al",
+    "el",
+}  # fmt: skip
+# Double quotation marks inside a title that is itself in double quotation marks become single (MLA, Chicago).
+_INNER_QUOTES = str.maketrans({"“": "‘", "”": "’", "„": "‚", '"': "'"})
 # CSL item types for the kinds of venue; anything else was spoken, so a speech.
 _CSL_TYPES = {
     "social_media_post": "post",
@@ -134,18 +153,87 @@ def format_citation(record: CitableQuote, style: str) -> str:
 # --- names, titles, dates -------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class PersonName:
+    """A person's name in its parts. `particle` is a lowercase one, kept apart as CSL's non-dropping particle;
+    a capitalised one ("Le Pen") is spelled as part of `family`."""
+
+    given: str
+    family: str
+    particle: str = ""
+    suffix: str = ""
+
+    @property
+    def family_with_particle(self) -> str:
+        return f"{self.particle} {self.family}" if self.particle else self.family
+
+
 def is_organisation(name: str) -> bool:
-    words = name.split()
-    return len(words) == 1 or len(words) > 4 or any(w.lower() in _ORGANISATION_WORDS for w in words)
+    words = [w.strip(",").lower() for w in name.split()]
+    if any(w in _ORGANISATION_WORDS for w in words):
+        return True
+    return any(
+        w in _SURNAME_ORGANISATION_WORDS and words[i - 1] in _ORGANISATION_QUALIFIERS
+        for i, w in enumerate(words)
+        if i > 0
+    )
 
 
-def split_name(name: str) -> tuple[str, str]:
-    """(family, given) for a person; ("", name) for an organisation."""
+def _is_particle(word: str) -> bool:
+    return word.lower() in _PARTICLES
+
+
+def _person_from_inverted(family: str, given: str, suffix: str) -> PersonName | None:
+    """A name written family first ("de Gaulle, Charles", "Gaulle, Charles de"); particles join the family."""
+    family_words, given_words = family.split(), given.split()
+    particle = []
+    while len(family_words) > 1 and _is_particle(family_words[0]):
+        particle.append(family_words.pop(0))
+    while len(given_words) > 1 and given_words[-1].islower() and _is_particle(given_words[-1]):
+        particle.insert(0, given_words.pop())
+    # A lowercase word after the comma is a description ("Smith, spokesman"), not a given name.
+    if not family_words or not given_words or any(w[0].islower() for w in given_words):
+        return None
+    return _person(given_words, particle, family_words, suffix)
+
+
+def _person(given: list[str], particle: list[str], family: list[str], suffix: str) -> PersonName:
+    if not all(p.islower() for p in particle):
+        family, particle = particle + family, []
+    return PersonName(
+        given=" ".join(given), family=" ".join(family), particle=" ".join(particle), suffix=suffix
+    )
+
+
+def parse_person(name: str) -> PersonName | None:
+    """A person's name in its parts; None for an organisation or anything else cited as written."""
     name = " ".join(name.split())
     if is_organisation(name):
-        return "", name
-    given, _, family = name.rpartition(" ")
-    return family, given
+        return None
+    parts = [p.strip() for p in name.split(",")]
+    suffix = ""
+    # "Martin Luther King, Jr.", "King, Martin Luther, Jr." and BibTeX's "King, Jr., Martin Luther".
+    if len(parts) > 1 and parts[-1].lower() in _SUFFIXES:
+        suffix = _SUFFIXES[parts.pop().lower()]
+    elif len(parts) == 3 and parts[1].lower() in _SUFFIXES:
+        suffix = _SUFFIXES[parts.pop(1).lower()]
+    if len(parts) == 2:
+        return _person_from_inverted(parts[0], parts[1], suffix)
+    if len(parts) > 2:
+        return None
+    words = parts[0].split()
+    if not suffix and len(words) > 1 and words[-1].lower() in _SUFFIXES:
+        suffix = _SUFFIXES[words.pop().lower()]
+    # One word ("Madonna") or more than four is not a name we can safely invert.
+    if not 2 <= len(words) <= 4:
+        return None
+    start = len(words) - 1
+    while start > 1 and _is_particle(words[start - 1]):  # someone is always named before the family
+        start -= 1
+    given, particle = words[:start], words[start:-1]
+    if all(w.islower() and _is_particle(w) for w in given):  # "de Gaulle": no given name to invert around
+        return None
+    return _person(given, particle, words[-1:], suffix)
 
 
 def _initial(part: str) -> str:
@@ -153,15 +241,19 @@ def _initial(part: str) -> str:
 
 
 def apa_author(name: str) -> str:
-    family, given = split_name(name)
-    if not family:
-        return given
-    return f"{family}, {' '.join(_initial(p) for p in given.split())}"
+    person = parse_person(name)
+    if person is None:
+        return " ".join(name.split())
+    initials = " ".join(_initial(p) for p in person.given.split())
+    return ", ".join(p for p in (person.family_with_particle, initials, person.suffix) if p)
 
 
 def inverted_author(name: str) -> str:
-    family, given = split_name(name)
-    return f"{family}, {given}" if family else given
+    """MLA and Chicago: "King, Martin Luther, Jr.", "de Gaulle, Charles"."""
+    person = parse_person(name)
+    if person is None:
+        return " ".join(name.split())
+    return ", ".join(p for p in (person.family_with_particle, person.given, person.suffix) if p)
 
 
 def title_from_text(text: str) -> str:
@@ -225,9 +317,34 @@ def _where(r: CitableQuote) -> str:
     return ", ".join(p for p in (r.venue, r.location) if p) or "Statement"
 
 
-def _join_american(bits) -> str:
-    """Join with commas, a comma after a quoted title going inside the closing quotation mark."""
-    return ", ".join(b for b in bits if b).replace("”, ", ",” ")
+@dataclass(frozen=True)
+class _Title:
+    """A title to be set in quotation marks, whose punctuation depends on what follows it."""
+
+    text: str
+
+
+def in_quotes(text: str, mark: str = ".") -> str:
+    """American style: the text in double quotation marks, its own double quotes made single, and the
+    punctuation that follows it (`mark`) inside the quotation marks, inside its own closing one too."""
+    closing = text[-1] if len(text) > 1 and text.endswith(("”", "“", '"')) else ""
+    body = text.removesuffix(closing) if closing else text
+    if not body.endswith(("?", "!", "…")) and not (mark == "." and body.endswith(".")):
+        body += mark
+    return f"“{(body + closing).translate(_INNER_QUOTES)}”"
+
+
+def _join_american(bits, end: str = ".") -> str:
+    """Join with commas, the last ended with `end`; a title's comma goes inside its quotation marks."""
+    bits = [b for b in bits if b]
+    joined = []
+    for i, bit in enumerate(bits):
+        mark = "," if i < len(bits) - 1 else end
+        if isinstance(bit, _Title):
+            joined.append(in_quotes(bit.text, mark))
+        else:
+            joined.append(bit + mark if mark == "," else _end(bit, mark))
+    return " ".join(joined)
 
 
 def _retraction(r: CitableQuote) -> str:
@@ -259,29 +376,30 @@ def _bare_url(url: str) -> str:
 
 
 def format_mla(r: CitableQuote) -> str:
-    parts = [f"{_end(inverted_author(r.speaker))} “{_end(title_from_text(r.text))}”"]
+    parts = [f"{_end(inverted_author(r.speaker))} {in_quotes(title_from_text(r.text))}"]
     said = ", ".join(p for p in (r.venue, mla_date(r.said_on, r.precision), r.location) if p)
     parts.append(f" {_end(said)}" if said else "")
     if r.source:
         s = r.source
         lead = "In" if s.primary else "Quoted in"
-        bits = [s.title and f"“{s.title}”", s.author and f"by {s.author}", s.publisher]
+        bits = [s.title and _Title(s.title), s.author and f"by {s.author}", s.publisher]
         bits += [mla_date(s.published_on), _bare_url(s.url)]
-        parts.append(f" {lead} {_end(_join_american(bits))}")
+        parts.append(f" {lead} {_join_american(bits)}")
     parts.append(_retraction(r))
     parts.append(f" {ARCHIVE_NAME}, {_bare_url(r.permalink)}. Accessed {mla_date(r.accessed_on)}.")
     return "".join(parts)
 
 
 def format_chicago(r: CitableQuote) -> str:
-    parts = [f"{_end(inverted_author(r.speaker))} “{_end(title_from_text(r.text))}”"]
+    parts = [f"{_end(inverted_author(r.speaker))} {in_quotes(title_from_text(r.text))}"]
     said = ", ".join(p for p in (r.venue, r.location, chicago_date(r.said_on, r.precision)) if p)
     parts.append(f" {_end(said)}" if said else "")
     if r.source:
         s = r.source
         lead = "In" if s.primary else "Quoted in"
-        bits = [s.author, s.title and f"“{s.title}”", s.publisher, chicago_date(s.published_on)]
-        parts.append(f" {lead} {_end(_join_american(bits))} {_end(s.url)}")
+        bits = [s.author, s.title and _Title(s.title), s.publisher, chicago_date(s.published_on)]
+        container = _join_american(bits)
+        parts.append(f" {lead} {container + ' ' if container else ''}{_end(s.url)}")
     parts.append(_retraction(r))
     a = r.accessed_on
     parts.append(f" {ARCHIVE_NAME}. Accessed {a:%B} {a.day}, {a.year}. {r.permalink}.")
@@ -311,8 +429,8 @@ def _bibtex_url(url: str) -> str:
 
 
 def bibtex_key(r: CitableQuote) -> str:
-    family, given = split_name(r.speaker)
-    name = family or given
+    person = parse_person(r.speaker)
+    name = person.family_with_particle if person else r.speaker
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
     ascii_name = re.sub(r"[^a-z0-9]", "", ascii_name) or "anon"
     year = str(r.said_on.year) if _known(r.said_on, r.precision) else "nd"
@@ -320,8 +438,12 @@ def bibtex_key(r: CitableQuote) -> str:
 
 
 def format_bibtex(r: CitableQuote) -> str:
-    family, given = split_name(r.speaker)
-    author = f"{bibtex_escape(family)}, {bibtex_escape(given)}" if family else f"{{{bibtex_escape(given)}}}"
+    person = parse_person(r.speaker)
+    if person is None:  # braced, so that BibTeX takes the whole name as a family name and never splits it
+        author = f"{{{bibtex_escape(' '.join(r.speaker.split()))}}}"
+    else:  # BibTeX's "von Last, Jr, First"
+        parts = (person.family_with_particle, person.suffix, person.given)
+        author = ", ".join(bibtex_escape(p) for p in parts if p)
     fields = [
         ("author", f"{{{author}}}"),
         ("title", f"{{{{{bibtex_escape(title_from_text(r.text))}}}}}"),
@@ -358,9 +480,9 @@ def _ris_line(tag: str, value: str) -> str:
 
 
 def format_ris(r: CitableQuote) -> str:
-    family, given = split_name(r.speaker)
     lines = [_ris_line("TY", "GEN")]
-    lines.append(_ris_line("AU", f"{family}, {given}" if family else given))
+    # RIS's "Lastname, Firstname, Suffix"; inverted_author() writes exactly that.
+    lines.append(_ris_line("AU", inverted_author(r.speaker)))
     lines.append(_ris_line("TI", title_from_text(r.text)))
     parts = _date_parts(r.said_on, r.precision)
     if parts:
@@ -386,13 +508,24 @@ def format_ris(r: CitableQuote) -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
+def csl_name(name: str) -> dict:
+    person = parse_person(name)
+    if person is None:
+        return {"literal": " ".join(name.split())}
+    csl = {"family": person.family, "given": person.given}
+    if person.particle:
+        csl["non-dropping-particle"] = person.particle
+    if person.suffix:
+        csl["suffix"] = person.suffix
+    return csl
+
+
 def csl_item(r: CitableQuote) -> dict:
-    family, given = split_name(r.speaker)
     item: dict = {
         "id": f"verbatim-q{r.pk}",
         "type": _CSL_TYPES.get(r.venue_kind, "speech"),
         "title": title_from_text(r.text),
-        "author": [{"family": family, "given": given} if family else {"literal": given}],
+        "author": [csl_name(r.speaker)],
         "genre": _where(r),
         "archive": ARCHIVE_NAME,
         "URL": r.permalink,
