@@ -118,8 +118,8 @@ def test_one_secondary_citation_is_not_enough():
 
 def test_two_secondaries_from_different_publishers_verify():
     quote = make_quote("We will not balance the books")
-    cite(quote, source_with_copy(publisher="Daily Ledger"), role="secondary")
-    cite(quote, source_with_copy(publisher="Evening Post"), role="secondary")
+    cite(quote, source_with_copy(url="https://dailyledger.com/a", publisher="Daily Ledger"), role="secondary")
+    cite(quote, source_with_copy(url="https://eveningpost.com/b", publisher="Evening Post"), role="secondary")
     assert verify_quote(quote=quote) == "verified"
 
 
