@@ -19,15 +19,17 @@ from itertools import combinations
 from django.db import OperationalError, connections, transaction
 from psycopg.errors import QueryCanceled
 
-from quotes.lookup.base import LookupBackend, LookupHit
+from quotes.lookup.base import LookupBackend, LookupHit, has_repeated_words, repeats_found
 from quotes.search.query import TOKEN
 from quotes.search.statistics import WordFrequencies
 
 # The inner LIMIT bounds the work when many quotes hold the chosen words (a fragment of only
 # common words, which nearly every quote resembles); `found` says whether it was reached. Ties
-# (a fragment wholly inside several quotes) go to the quote closest to it as a whole.
+# (a fragment wholly inside several quotes) go to the quote closest to it as a whole. The text
+# comes back for a fragment that repeats a word: its score is then scaled in Python
+# (repeats_found), so the outer LIMIT is raised to every candidate for that fragment.
 LOOKUP_SQL = """
-    SELECT id, word_similarity(%(fragment)s, search_text) AS score,
+    SELECT id, search_text, word_similarity(%(fragment)s, search_text) AS score,
            similarity(%(fragment)s, search_text) AS whole, count(*) OVER () AS found
     FROM (
         SELECT id, search_text FROM quotes_quote
@@ -107,8 +109,15 @@ class PostgresLookupBackend(LookupBackend):
         candidate LIMIT was reached."""
         cursor.execute(LOOKUP_SQL.format(condition=condition), params)
         rows = cursor.fetchall()
-        saturated = bool(rows) and rows[0][3] >= self.MAX_CANDIDATES
-        return [(-score, -whole, pk) for pk, score, whole, _ in rows if score >= self.THRESHOLD], saturated
+        saturated = bool(rows) and rows[0][4] >= self.MAX_CANDIDATES
+        if has_repeated_words(params["fragment"]):
+            # word_similarity compares trigram sets: "the the the the" is 1.0 against any "the".
+            rows = [
+                (pk, text, score * repeats_found(params["fragment"], text), *rest)
+                for pk, text, score, *rest in rows
+            ]
+        hits = [(-score, -whole, pk) for pk, _, score, whole, _ in rows if score >= self.THRESHOLD]
+        return hits, saturated
 
     def find(self, fragment: str, *, limit: int) -> list[LookupHit]:
         words = self.words(fragment)
@@ -141,7 +150,7 @@ class PostgresLookupBackend(LookupBackend):
                 "fragment": fragment,
                 "tsquery": at_least(words, required),
                 "candidates": self.MAX_CANDIDATES,
-                "limit": limit,
+                "limit": self.MAX_CANDIDATES if has_repeated_words(fragment) else limit,
             }
             hits, saturated = self.candidates(cursor, WORDS_CONDITION, params)
             found.update(hits)

@@ -31,6 +31,11 @@ class SearchBackend:
         return self.matching(Quote.objects.using(self.using), query).order_by().values("pk")
 
     def ranked(self, queryset: QuerySet, query: SearchQuery, *, limit: int) -> list[tuple[int, float]]:
-        """(id, score) of the `limit` most recent matches; a higher score is more relevant."""
+        """(id, score) of the `limit` most recent matches; a higher score is more relevant.
+
+        This unscored form (every score 0.0, so the matches stay newest first) is also what every
+        backend answers for a query of exclusions only: with no word to look for, relevance has
+        nothing to rank.
+        """
         rows = self.matching(queryset, query).order_by("-id").values_list("id", flat=True)[:limit]
         return [(pk, 0.0) for pk in rows]

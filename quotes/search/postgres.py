@@ -67,6 +67,10 @@ class PostgresSearchBackend(SearchBackend):
         return RawSQL(f"SELECT id FROM quotes_quote WHERE {MATCH_SQL.format(tsquery=tsquery)}", params)  # noqa: S611
 
     def ranked(self, queryset: QuerySet, query: SearchQuery, *, limit: int) -> list[tuple[int, float]]:
+        if not query.groups:
+            # Only exclusions: nothing to rank (ts_rank_cd of a negated tsquery scores quotes by
+            # the excluded words they do hold). Every row's rank would cost, for no order.
+            return super().ranked(queryset, query, limit=limit)
         # ORDER BY id DESC LIMIT n first, then rank: PostgreSQL evaluates the rank only for the
         # rows that survive the LIMIT, so a word found in 3% of a million quotes costs n ranks.
         tsquery, params = tsquery_sql(query)
