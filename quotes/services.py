@@ -6,17 +6,25 @@ from django.db.models import F
 from django.utils import timezone
 
 from quotes.models import Quote
-from quotes.permissions import status_change_error
+from quotes.permissions import quote_deletion_error, retraction_error, status_change_error, was_ever_public
 from quotes.verification import verify_quote
 
 
 def ensure_status_change_allowed(*, user, quote: Quote, new_status: str) -> None:
-    old_status = None
+    """PermissionDenied when `user` may not make this change; ValidationError (on `status`) when
+    nobody may, such as retracting words that were never published."""
+    old_status, first_published_at = None, None
     if quote.pk:
-        old_status = Quote.objects.filter(pk=quote.pk).values_list("status", flat=True).first()
+        stored = Quote.objects.filter(pk=quote.pk).values_list("status", "first_published_at").first()
+        old_status, first_published_at = stored or (None, None)
     reason = status_change_error(user, old_status=old_status, new_status=new_status)
     if reason:
         raise PermissionDenied(reason)
+    reason = retraction_error(
+        old_status=old_status, new_status=new_status, first_published_at=first_published_at
+    )
+    if reason:
+        raise ValidationError({"status": reason}, code="never_published")
 
 
 def stamp_quote_for_save(*, quote: Quote, user, change_reason: str = "") -> None:
@@ -41,6 +49,40 @@ def save_quote(*, quote: Quote, user, change_reason: str = "") -> Quote:
     stamp_quote_for_save(quote=quote, user=user, change_reason=change_reason)
     quote.save()
     return quote
+
+
+@transaction.atomic
+def delete_unpublished_quote(*, quote: Quote, user, change_reason: str = "") -> None:
+    """Delete a quote that was never published (a draft or in review) for good, as `user`.
+
+    PermissionDenied for a quote that was ever public (retract it) or a user who may not edit it;
+    ProtectedError when another quote names it as a correct attribution or an original.
+    The deletion is kept in the quote's history.
+    """
+    # Decide on the row as stored, locked: a quote published a moment ago is never deleted.
+    stored = Quote.objects.select_for_update().get(pk=quote.pk)
+    reason = quote_deletion_error(user, quote=stored)
+    if reason:
+        raise PermissionDenied(reason)
+    if change_reason:
+        stored._change_reason = change_reason
+    stored.delete()
+
+
+@transaction.atomic
+def withdraw_quote(*, quote: Quote, user, via: str = "") -> str:
+    """Take a quote down, as DELETE on the API does: words that were ever public are retracted
+    (the permalink stays, marked so; a reviewer's decision), words never published are deleted.
+    `via` ends the history's reason ("Retracted through the API"). Returns "retracted" or "deleted".
+    """
+    suffix = f" {via}" if via else ""
+    if not was_ever_public(status=quote.status, first_published_at=quote.first_published_at):
+        delete_unpublished_quote(quote=quote, user=user, change_reason=f"Deleted before publication{suffix}")
+        return "deleted"
+    if quote.status != Quote.Status.RETRACTED:
+        quote.status = Quote.Status.RETRACTED
+        save_quote(quote=quote, user=user, change_reason=f"Retracted{suffix}")
+    return "retracted"
 
 
 @transaction.atomic

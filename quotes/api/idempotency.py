@@ -4,10 +4,15 @@ A middleware, so that every POST under /api/ (quotes, sources, citations...) get
 is inserted *before* the request runs, under the (user, key) unique constraint: of two
 concurrent POSTs with one key, exactly one runs; the other is told it is in progress (409), and
 a later retry receives the stored response.
+
+The stored response is the first one's body and the headers a client acts on (content type,
+ETag for the next If-Match, Location of what was created, caching): the record has one binary
+field, so they are kept in it, in a small envelope ahead of the body (see `pack_response`).
 """
 
 import datetime
 import hashlib
+import json
 
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse, JsonResponse
@@ -20,6 +25,24 @@ from quotes.models import IdempotencyRecord
 
 REPLAY_WINDOW = datetime.timedelta(hours=24)
 HEADER = "Idempotency-Key"
+#: The headers of the first response that a replay repeats.
+REPLAYED_HEADERS = ("Content-Type", "ETag", "Last-Modified", "Location", "Cache-Control", "Vary")
+#: Marks a stored response kept with its headers; records written before hold the bare body.
+ENVELOPE = b"verbatim-idempotent-response/1\n"
+
+
+def pack_response(response) -> bytes:
+    """ENVELOPE, one line of JSON with the replayed headers, then the body as sent."""
+    headers = {name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)}
+    return ENVELOPE + json.dumps(headers).encode() + b"\n" + response.content
+
+
+def unpack_response(stored: bytes) -> tuple[dict[str, str], bytes]:
+    """The headers and body of a stored response (a bare body: a JSON answer without headers)."""
+    if not stored.startswith(ENVELOPE):
+        return {"Content-Type": "application/json"}, stored
+    headers, _, body = stored[len(ENVELOPE) :].partition(b"\n")
+    return json.loads(headers), body
 
 
 def _user(request):
@@ -71,7 +94,7 @@ class IdempotencyKeyMiddleware:
             record.delete()  # let the client retry
             return response
         record.status_code = response.status_code
-        record.response_body = response.content
+        record.response_body = pack_response(response)
         record.save(update_fields=["status_code", "response_body"])
         return response
 
@@ -86,8 +109,10 @@ class IdempotencyKeyMiddleware:
                 "idempotency_key_reused", "This Idempotency-Key was used with a different request."
             )
             return JsonResponse(body, status=422)
-        response = HttpResponse(
-            bytes(record.response_body), status=record.status_code, content_type="application/json"
-        )
+        headers, body = unpack_response(bytes(record.response_body))
+        content_type = headers.pop("Content-Type", "application/json")
+        response = HttpResponse(body, status=record.status_code, content_type=content_type)
+        for name, value in headers.items():
+            response[name] = value
         response["Idempotent-Replayed"] = "true"
         return response

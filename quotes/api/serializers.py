@@ -117,16 +117,30 @@ class SlugField(serializers.SlugRelatedField):
         return super().to_internal_value(data)
 
 
+class IdField(serializers.PrimaryKeyRelatedField):
+    """A relation by numeric id that takes only a whole number (3 or "3"): 1.5, 1.0, true or "1.5"
+    would otherwise be cut down to an existing id by the database lookup (1.5 finding 1)."""
+
+    default_error_messages = {
+        **serializers.PrimaryKeyRelatedField.default_error_messages,
+        "not_whole_number": "An id is a whole number; received {value!r}.",
+    }
+
+    def to_internal_value(self, data):
+        is_int = isinstance(data, int) and not isinstance(data, bool)
+        if not is_int and not (isinstance(data, str) and data.isascii() and data.isdigit()):
+            self.fail("not_whole_number", value=data)
+        return super().to_internal_value(data)
+
+
 class QuoteWriteSerializer(serializers.ModelSerializer):
     """What an editor's tool may set on a quote. Publishing needs a reviewer (services.save_quote)."""
 
     speaker = SlugField(slug_field="slug", queryset=Speaker.objects.all())
-    venue = serializers.PrimaryKeyRelatedField(queryset=Venue.objects.all(), allow_null=True, required=False)
+    venue = IdField(queryset=Venue.objects.all(), allow_null=True, required=False)
     tags = SlugField(slug_field="slug", queryset=Tag.objects.all(), many=True, required=False)
     about = SlugField(slug_field="slug", queryset=Speaker.objects.all(), many=True, required=False)
-    correct_attribution = serializers.PrimaryKeyRelatedField(
-        queryset=Quote.objects.all(), allow_null=True, required=False
-    )
+    correct_attribution = IdField(queryset=Quote.objects.all(), allow_null=True, required=False)
     change_reason = serializers.CharField(
         write_only=True, required=False, allow_blank=True, max_length=255, help_text="Kept in the history."
     )
@@ -152,6 +166,9 @@ class QuoteWriteSerializer(serializers.ModelSerializer):
             "change_reason",
         ]
         validators = []  # the model's full_clean (in save_quote) checks uniqueness and dates
+        # Verbatim: kept to the byte, leading and trailing spaces included (DRF trims by default).
+        # Empty or blank text is still refused, by the model's clean().
+        extra_kwargs = {"text": {"trim_whitespace": False}}
 
     @transaction.atomic
     def save(self, **kwargs):
@@ -227,8 +244,8 @@ class TagSerializer(serializers.ModelSerializer):
 class CitationSerializer(FullCleanModelSerializer):
     """The evidence linking a quote to a source; `match` and `checked_at` are set by verification."""
 
-    quote = serializers.PrimaryKeyRelatedField(queryset=Quote.objects.all())
-    source = serializers.PrimaryKeyRelatedField(queryset=Source.objects.all())
+    quote = IdField(queryset=Quote.objects.all())
+    source = IdField(queryset=Source.objects.all())
 
     class Meta:
         model = Citation

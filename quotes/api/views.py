@@ -33,7 +33,7 @@ from quotes.api.serializers import (
 from quotes.filtersets import QuoteFilterSet, SpeakerFilterSet, TagFilterSet, VenueFilterSet
 from quotes.models import Citation, Quote, Speaker, Tag, Venue
 from quotes.selectors import select_quotes
-from quotes.services import record_evidence_change, save_quote
+from quotes.services import record_evidence_change, withdraw_quote
 from quotes.verification import verify_quote
 
 IF_MATCH = OpenApiParameter(
@@ -75,7 +75,10 @@ def can_see_drafts(user) -> bool:
         request=QuoteWriteSerializer, responses=QuoteSerializer, parameters=[IF_MATCH]
     ),
     destroy=extend_schema(
-        summary="Retract a quote (reviewers only; the permalink stays, marked retracted)",
+        summary=(
+            "Retract a quote that has been published (reviewers only; the permalink stays, marked "
+            "retracted), or delete one never published (editors and reviewers)"
+        ),
         parameters=[IF_MATCH],
         responses={204: None},
     ),
@@ -134,12 +137,11 @@ class QuoteViewSet(ApiViewSetMixin, viewsets.GenericViewSet):
         return self.update(request, pk, partial=True)
 
     def destroy(self, request, pk=None):
-        # Quotes are never deleted through the API: DELETE retracts (a reviewer's right).
+        # Words once public are retracted (a reviewer's right), never deleted; a quote never
+        # published is deleted (services.withdraw_quote).
         with transaction.atomic():
             quote = self.locked_quote(request, pk)
-            if quote.status != Quote.Status.RETRACTED:
-                quote.status = Quote.Status.RETRACTED
-                save_quote(quote=quote, user=request.user, change_reason="Retracted through the API")
+            withdraw_quote(quote=quote, user=request.user, via="through the API")
         return HttpResponse(status=204)
 
     # --- helpers ---------------------------------------------------------------------------
