@@ -269,7 +269,7 @@ class BulkWriter:
             with transaction.atomic(using=self.connection.alias):
                 self._resolve_speakers([*batch.speakers, *(s for about in batch.about for s in about)])
                 resolver._resolve_venues({venue for venue in batch.venues if venue})
-                resolver._resolve_tags({slug: name for tags in batch.tags for slug, name in tags})
+                resolver._resolve_tags(batch.tags)
         except IntegrityError as error:  # another writer created one of them meanwhile
             raise BulkConflict(str(error)) from error
         speaker_ids, venue_ids = resolver.speaker_ids, resolver.venue_ids

@@ -2,6 +2,10 @@
 
 A reader yields `(line, raw)` pairs: the line number where the row starts (the record's
 position for a JSON array) and the row as read (a dict, or the undecodable text).
+
+Verbatim text is never altered: bytes that are not UTF-8 are read as lone surrogates
+("surrogateescape", nothing lost), which orjson refuses, so the line or CSV row holding them is
+rejected, naming the byte and where it is (`not_utf8`). The reject file shows them as `\\xff`.
 """
 
 import bz2
@@ -9,6 +13,7 @@ import codecs
 import csv
 import gzip
 import io
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +25,11 @@ FORMATS = ("quotebank", "csv", "ndjson", "json")
 
 class UnknownFormat(Exception):  # noqa: N818
     """The file's format could not be told from its name or its first record."""
+
+
+class BadHeader(Exception):  # noqa: N818
+    """A CSV file whose header row lacks the columns every quote needs, or cannot be read:
+    nothing in it could be imported."""
 
 
 class Undecodable:
@@ -51,7 +61,7 @@ class InputFile:
             self.binary = bz2.BZ2File(self.raw)
         else:
             self.binary = self.raw
-        self.text = io.TextIOWrapper(self.binary, encoding="utf-8-sig", errors="replace", newline="")
+        self.text = io.TextIOWrapper(self.binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
 
     def stem_name(self) -> str:
         return "" if self.path == "-" else self.path.lower()
@@ -86,7 +96,7 @@ def guess_format(source: InputFile, given: str | None) -> tuple[str, str | None]
     if family is None:
         raise UnknownFormat(f"cannot tell the format of {source.path!r}: give --format")
     first = source.text.readline()
-    stripped = first.lstrip()
+    stripped = _sniffable(first).lstrip()
     if stripped.startswith("["):
         return "json", first
     if not stripped.startswith("{"):
@@ -94,7 +104,7 @@ def guess_format(source: InputFile, given: str | None) -> tuple[str, str | None]
             return "csv", first
         raise UnknownFormat(f"cannot tell the format of {source.path!r}: give --format")
     try:
-        record = orjson.loads(first)
+        record = orjson.loads(stripped)
     except orjson.JSONDecodeError:
         return "json", first  # an object spread over several lines: {"results": [...]}
     if isinstance(record, dict) and isinstance(record.get("results"), list):
@@ -104,20 +114,29 @@ def guess_format(source: InputFile, given: str | None) -> tuple[str, str | None]
 
 def iter_lines(text: io.TextIOBase, first: str | None) -> Iterator[tuple[int, object]]:
     """One JSON object a line (NDJSON, Quotebank); blank lines are skipped."""
-    lines = text if first is None else _chain(first, text)
+    lines = text if first is None else _chain([first], text)
     for number, line in enumerate(lines, start=1):
         if line.strip():
             yield number, decode_line(line)
 
 
 def decode_line(line: str | bytes) -> object:
-    """A non-blank line of NDJSON or Quotebank: its object, or Undecodable with the reason. Bytes
-    that are not UTF-8 are read with replacement characters, as the text reader would."""
+    """A non-blank line of NDJSON or Quotebank: its object, or Undecodable with the reason. A line
+    that is not UTF-8 (bytes, or text read with surrogateescape) is refused as such; orjson
+    refuses it first, so valid lines pay nothing for the check."""
     try:
         record = orjson.loads(line)
     except orjson.JSONDecodeError as error:
         if isinstance(line, bytes):
-            return decode_line(line.decode("utf-8", "replace"))
+            try:
+                line = line.decode("utf-8")
+            except UnicodeDecodeError as bad:
+                reason = f"not valid UTF-8 (byte 0x{line[bad.start]:02x} at column {bad.start + 1})"
+                return Undecodable(line.decode("utf-8", "backslashreplace").rstrip("\r\n"), reason)
+            return decode_line(line)
+        problem = not_utf8(line)
+        if problem:
+            return Undecodable(printable(line).rstrip("\r\n"), problem)
         return Undecodable(line.rstrip("\r\n"), f"malformed JSON ({error})")
     if not isinstance(record, dict):
         text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
@@ -141,7 +160,9 @@ def iter_json_document(text: io.TextIOBase, first: str | None) -> Iterator[tuple
     try:
         data = orjson.loads(document)
     except orjson.JSONDecodeError as error:
-        yield 1, Undecodable(document[:1000], f"malformed JSON ({error})")
+        # One document: a byte that is not UTF-8 cannot be set apart from the records around it.
+        reason = not_utf8(document, lines=True) or f"malformed JSON ({error})"
+        yield 1, Undecodable(printable(document[:1000]), reason)
         return
     if isinstance(data, dict) and isinstance(data.get("results"), list):
         data = data["results"]
@@ -155,25 +176,143 @@ def iter_json_document(text: io.TextIOBase, first: str | None) -> Iterator[tuple
             yield number, Undecodable(orjson.dumps(record).decode(), "not a JSON object")
 
 
+CSV_FIELD_LIMIT = 64 * 1024 * 1024
+"""The longest CSV field read, in characters. The csv module's default (131,072) is less than
+a quote's context or notes may hold (the API takes a 1,000,000-character context), so an export
+would not import back; a limit stays, so that an unclosed quote cannot read a whole file into
+one field. A longer field rejects its row."""
+
+REQUIRED_CSV_COLUMNS = ("text", "speaker_name")
+
+
 def iter_csv(text: io.TextIOBase, first: str | None) -> Iterator[tuple[int, object]]:
-    """CSV with a header row; the line number is where the record starts."""
-    lines = text if first is None else _chain(first, text)
-    reader = csv.DictReader(lines)
-    start = 2
-    for row in reader:
-        if None in row:
-            yield (
-                start,
-                Undecodable(",".join(str(v) for v in row.values()), "more values than header columns"),
-            )
+    """CSV with a header row; the line number is where the record starts. The header is read and
+    checked at once (BadHeader), the rows as they are iterated. A row the csv module cannot
+    read (a field past CSV_FIELD_LIMIT), or that holds bytes that are not UTF-8, is Undecodable."""
+    csv.field_size_limit(CSV_FIELD_LIMIT)
+    lines = _CsvLines(text, first)
+    reader = csv.reader(lines)
+    try:
+        header = next(reader, None)
+    except csv.Error as error:
+        raise BadHeader(f"the CSV file's header row cannot be read ({error})") from None
+    if header is None:
+        return iter(())  # an empty file: nothing to import
+    missing = [column for column in REQUIRED_CSV_COLUMNS if column not in header]
+    if missing:
+        found = ", ".join([printable(column)[:40] for column in header[:20]] + ["…"] * (len(header) > 20))
+        raise BadHeader(
+            f"the CSV file has no column {', '.join(missing)} "
+            f"(it needs {', '.join(REQUIRED_CSV_COLUMNS)}); its columns: {found}"
+        )
+    if lines.bad:  # its names would reach the reject file, which must be UTF-8
+        raise BadHeader(f"the CSV file's header row is {lines.bad}")
+    return _csv_rows(reader, lines, header)
+
+
+def _csv_rows(reader, lines: "_CsvLines", header: list[str]) -> Iterator[tuple[int, object]]:
+    lines.next_record()
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            # The reader stopped inside the record: skip the rest of it, so the next row is read whole.
+            start, record = lines.start, lines.text()
+            lines.skip_rest_of_record()
+            lines.next_record()
+            yield start, Undecodable(printable(record[:1000]), str(error))
+            continue
+        if not values:  # a blank line
+            lines.next_record()
+            continue
+        start, bad = lines.start, lines.bad
+        if bad is not None:
+            yield start, Undecodable(printable(lines.text()).rstrip("\r\n"), bad)
+        elif len(values) > len(header):
+            yield start, Undecodable(lines.text().rstrip("\r\n"), "more values than header columns")
         else:
-            yield start, row
-        start = reader.line_num + 1
+            yield start, dict(zip(header, values, strict=False))  # a short row: the rest read as empty
+        lines.next_record()
 
 
-def _chain(first: str, rest):
-    yield first
+class _CsvLines:
+    """The lines of a CSV file for the csv module, remembering those of the record being read:
+    where it starts, its text, and where its first byte that is not UTF-8 is (the csv module
+    reads a record's lines and no more, so that is exact)."""
+
+    def __init__(self, text: io.TextIOBase, first: str | None) -> None:
+        self.source = iter(text) if first is None else _chain(io.StringIO(first, newline=""), text)
+        self.number = 0  # the lines handed out
+        self.start = 1
+        self.lines: list[str] = []
+        self.bad: str | None = None
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.source)
+        self.number += 1
+        self.lines.append(line)
+        if self.bad is None and not line.isascii():
+            self.bad = not_utf8(line, line_number=self.number)
+        return line
+
+    def text(self) -> str:
+        return "".join(self.lines)
+
+    def next_record(self) -> None:
+        self.start, self.lines, self.bad = self.number + 1, [], None
+
+    def skip_rest_of_record(self) -> None:
+        """After a csv.Error: read on to the end of the record, where its quotes are balanced."""
+        quotes = sum(line.count('"') for line in self.lines)
+        while quotes % 2:
+            line = next(self.source, None)
+            if line is None:
+                return
+            self.number += 1
+            quotes += line.count('"')
+
+
+def _chain(first, rest):
+    yield from first
     yield from rest
+
+
+_ESCAPED = re.compile("[\udc80-\udcff]")  # a byte that is not UTF-8, read with surrogateescape
+
+
+def not_utf8(text: str, *, line_number: int | None = None, lines: bool = False) -> str | None:
+    """The reason text read with surrogateescape is refused, or None when it is all UTF-8: the
+    first bad byte and its column (counted in bytes, as a hex editor shows), with its line when
+    `line_number` is given, or counted from the text's line breaks with `lines`."""
+    found = _ESCAPED.search(text)
+    if found is None:
+        return None
+    at = found.start()
+    line_start = 0
+    if lines:
+        line_number = text.count("\n", 0, at) + 1
+        line_start = text.rfind("\n", 0, at) + 1
+    column = len(text[line_start:at].encode("utf-8", "surrogateescape")) + 1
+    where = f"line {line_number}, column {column}" if line_number else f"column {column}"
+    return f"not valid UTF-8 (byte 0x{ord(found.group()) - 0xDC00:02x} at {where})"
+
+
+def printable(text: str) -> str:
+    """Text read with surrogateescape, its bytes that are not UTF-8 shown as \\xff (for the reject
+    file, which must be UTF-8 itself)."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _sniffable(line: str) -> str:
+    """A first line to guess the format from, its bytes that are not UTF-8 replaced (only guessing)."""
+    return line.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 READERS = {"quotebank": iter_lines, "ndjson": iter_lines, "json": iter_json_document, "csv": iter_csv}

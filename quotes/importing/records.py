@@ -62,7 +62,7 @@ def plain_url(url: str) -> PlainURL | None:
 @lru_cache(maxsize=65_536)
 def _plain_host(host: str) -> tuple[str, str] | None:
     """(lower-case host, without "www."), or None for a host that is not dotted ASCII labels."""
-    if not host.isascii():
+    if not host.isascii() or len(host) > 253:  # longer is no host name (RFC 1034), nor fits Source.domain
         return None
     host = host.lower()
     if not _PLAIN_HOST.match(host):
@@ -199,6 +199,8 @@ def url_facts_of(url: str, plain: PlainURL | None) -> tuple[str, str, str]:
         normalized = f"{plain.scheme}://{plain.host}{plain.rest or '/'}"
         return normalized, hashlib.sha256(normalized.encode()).hexdigest(), plain.domain
     normalized = normalize_url(url)
+    if len(normalized) > _URL_LIMIT:  # percent-encoding a query can make it longer than the URL
+        raise Rejected(f"normalized URL longer than {_URL_LIMIT:,} characters {url[:200]!r}")
     return normalized, hashlib.sha256(normalized.encode()).hexdigest(), fast_url_host(normalized)
 
 
@@ -242,8 +244,13 @@ def clean_qid(value) -> str | None:
     try:
         qid_validator(qid)
     except ValidationError:
-        raise Rejected(f"invalid Wikidata QID {qid!r}") from None
+        raise Rejected(f"invalid Wikidata QID {qid[:40]!r}") from None
+    if len(qid) > _QID_LIMIT:  # the pattern sets no length; the column does
+        raise Rejected(f"invalid Wikidata QID {qid[:40]!r}")
     return qid
+
+
+_QID_LIMIT = max_length(Speaker, "wikidata_qid")
 
 
 def clean_url(value, label: str) -> str:

@@ -139,9 +139,18 @@ def _speaker(value):
         name=data.get("name"),
         slug=data.get("slug"),
         qid=data.get("wikidata_qid"),
-        aliases=data.get("aliases"),
+        aliases=_aliases(data.get("aliases")),
         description=data.get("description"),
     )
+
+
+def _aliases(value):
+    """The API lists aliases; the export (and the model) holds them one a line: either is read."""
+    if not isinstance(value, list):
+        return value
+    if not all(isinstance(alias, str) for alias in value):
+        raise Rejected("speaker aliases must be text")
+    return "\n".join(alias.strip() for alias in value if alias.strip())
 
 
 def _venue(value) -> VenueRef | None:

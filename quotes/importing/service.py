@@ -183,7 +183,7 @@ def _run_bulk(bulk, path, summary, rejects, status, batch_size, progress, mark) 
 
 def _reject(summary, rejects, line, reason, raw) -> None:
     rejects.add(line, reason, raw)
-    key = reason.split(" '")[0]
+    key = reason.split(" '")[0].split(" (")[0]  # by kind: "malformed JSON", "not valid UTF-8"
     summary.reasons[key] = summary.reasons.get(key, 0) + 1
 
 

@@ -152,7 +152,7 @@ class BatchWriter:
             return result
         self._resolve_speakers([r.speaker for r in records] + [s for r in records for s in r.about])
         self._resolve_venues({r.venue for r in records if r.venue})
-        self._resolve_tags({slug: name for r in records for slug, name in r.tags})
+        self._resolve_tags(r.tags for r in records)
         with self.connection.cursor() as cursor:
             if self.staging.postgres:
                 # Each batch probes a few thousand keys in tables of millions of rows: always through
@@ -400,9 +400,14 @@ class BatchWriter:
         for ref, venue in zip(new, created, strict=True):
             self.venue_ids[ref] = venue.pk
 
-    def _resolve_tags(self, tags: dict[str, str]) -> None:
-        """Tags by slug, then by name; a new one keeps the name it was given."""
-        missing = {slug: name for slug, name in tags.items() if slug not in self.tag_ids}
+    def _resolve_tags(self, tag_lists) -> None:
+        """Tags by slug, then by name, from each record's (slug, name) pairs; a new one takes the
+        first spelling seen ("Cuba" in one row, "cuba" in a later one: "Cuba"), a known one keeps its own."""
+        missing: dict[str, str] = {}
+        for tags in tag_lists:
+            for slug, name in tags:
+                if slug not in self.tag_ids:
+                    missing.setdefault(slug, name)
         if not missing:
             return
         found = Tag.objects.filter(Q(slug__in=missing) | Q(name__in=missing.values()))
@@ -411,14 +416,18 @@ class BatchWriter:
             if slug in missing:
                 self.tag_ids[slug] = pk
             by_name[name] = pk
-        new = []
+        new, creating, same_as = [], {}, {}  # creating: name -> slug; same_as: slug -> that slug
         for slug, name in missing.items():
             if slug in self.tag_ids:
                 continue
             if name in by_name:
                 self.tag_ids[slug] = by_name[name]
+            elif name in creating:  # two slugs named alike in this batch: one tag (names are unique)
+                same_as[slug] = creating[name]
             else:
-                by_name[name] = None
+                creating[name] = slug
                 new.append(Tag(name=name, slug=slug))
         for tag in Tag.objects.bulk_create(new):
             self.tag_ids[tag.slug] = tag.pk
+        for slug, first in same_as.items():
+            self.tag_ids[slug] = self.tag_ids[first]

@@ -2,7 +2,6 @@
 exactly those of the general path (quotebank_record, then prepare_rows), and a bad line must be
 refused for the same reason."""
 
-import codecs
 import json
 import pickle
 import re
@@ -15,9 +14,8 @@ from archive.text import normalize_text, search_form
 from quotes.importing.copyrows import ImportLayout, PreparedBatch, prepare_rows, source_row
 from quotes.importing.pipeline import parsed_batches
 from quotes.importing.quotebank import quotebank_prepared, quotebank_record
-from quotes.importing.readers import READERS, InputFile
 from quotes.importing.records import Rejected, url_facts
-from tests.quotes.test_import_quotebank import BAD_LINES, quotebank_line, sample_lines, write_sample
+from tests.quotes.test_import_quotebank import BAD_LINES, sample_lines, write_sample
 
 ODD_LINES = [
     # No date, no probas, no URLs, a URL given twice, a URL with a query and a port, text to escape.
@@ -148,26 +146,6 @@ def test_every_column_of_a_source_row_reads_back_exactly(url):
 
 
 @pytest.mark.django_db
-def test_lines_read_as_bytes_decode_as_the_text_reader_does(tmp_path):
-    good = quotebank_line(1).encode()
-    broken = quotebank_line(2).encode().replace(b"issue number", b"issue n\xffumber")  # not UTF-8
-    path = tmp_path / "q.json"
-    path.write_bytes(codecs.BOM_UTF8 + good + b"\r\n\r\n" + broken + b"\n[1, 2]\n{oops\n")
-    layout = ImportLayout.build(default_status="published")
-
-    batches = list(parsed_batches(str(path), "quotebank", status=None, batch_size=10, layout=layout))
-    source = InputFile(str(path))
-    expected = list(READERS["quotebank"](source.text, None))
-    source.close()
-
-    assert [line for line, _ in expected] == [1, 3, 4, 5]
-    assert batches[0].prepared.lines == [1, 3] and batches[0].read == 4
-    assert [line for line, _, _ in batches[0].rejected] == [4, 5]
-    assert [reason[:14] for _, reason, _ in batches[0].rejected] == ["not a JSON obj", "malformed JSON"]
-    texts = [record.quote_row.split("\t")[0] for record in batches[0].prepared.records()]
-    assert texts[1] == expected[1][1]["quotation"] and "\ufffd" in texts[1]
-
-
 @pytest.mark.django_db
 def test_a_csv_file_is_read_by_one_process_whatever_is_asked(tmp_path):
     path = tmp_path / "q.csv"

@@ -1,3 +1,4 @@
+import os
 import shutil
 import sys
 import time
@@ -6,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from quotes.importing import import_quotes
-from quotes.importing.readers import FORMATS, UnknownFormat
+from quotes.importing.readers import FORMATS, BadHeader, UnknownFormat
 from quotes.importing.service import DEFAULT_BATCH_SIZE
 from quotes.importing.uniques import DuplicatesNeedAPerson
 
@@ -49,6 +50,9 @@ class Command(BaseCommand):
         reject_path = options["reject_file"] or (
             "stdin.rejects.ndjson" if path == "-" else f"{path}.rejects.ndjson"
         )
+        problem = _unwritable(reject_path)
+        if problem:
+            raise CommandError(f"cannot write the reject file {reject_path}: {problem} (see --reject-file)")
         try:
             summary = import_quotes(
                 path=path,
@@ -60,7 +64,7 @@ class Command(BaseCommand):
                 search_index=options["search_index"],
                 progress=self._progress_reporter(path),
             )
-        except (UnknownFormat, DuplicatesNeedAPerson) as error:
+        except (UnknownFormat, BadHeader, DuplicatesNeedAPerson) as error:
             raise CommandError(str(error)) from None
         self._close_bar()
         self.stdout.write(summary.line())
@@ -122,3 +126,17 @@ class Command(BaseCommand):
     def _close_bar(self):
         if self._bar is not None:
             self._bar.close()
+
+
+def _unwritable(path: str) -> str | None:
+    """Why a reject file could not be written there, or None. Checked before anything is read: a
+    reject found later would otherwise stop the import halfway, its rows neither imported nor kept."""
+    target = Path(path)
+    folder = target.parent
+    if target.is_dir():
+        return "it is a directory"
+    if not folder.is_dir():
+        return f"no directory {folder}"
+    if not os.access(target if target.exists() else folder, os.W_OK):
+        return "permission denied"
+    return None
