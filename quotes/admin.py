@@ -1,6 +1,9 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.checks import ModelAdminChecks
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import router, transaction
 from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
@@ -8,7 +11,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from archive.admin_filters import values_filter
 from quotes.dates import format_said_on
 from quotes.models import ApiToken, Citation, Quote, Speaker, Tag, Venue
-from quotes.permissions import can_publish, status_change_error
+from quotes.permissions import can_publish, retraction_error, status_change_error
 from quotes.selectors import editor_search
 from quotes.services import set_quotes_status, set_quotes_verification, stamp_quote_for_save
 from quotes.verification import verify_quote, verify_quotes
@@ -27,15 +30,72 @@ def found_passage(citation: Citation) -> str:
     )
 
 
+class KnownChoicesOnly:
+    """For an autocomplete widget: a submitted value that is not an id (speaker=abc) is shown as no
+    selection, beside the field's "Select a valid choice." error; Django's widget would look it up
+    as an id while showing the form again, and fail (a 500)."""
+
+    def optgroups(self, name, value, attr=None):
+        target = self.field.target_field
+        known = []
+        for item in value:
+            try:
+                target.to_python(item)
+            except ValidationError:
+                continue
+            known.append(item)
+        return super().optgroups(name, known, attr)
+
+
+class KnownChoicesAutocompleteSelect(KnownChoicesOnly, AutocompleteSelect):
+    pass
+
+
+class KnownChoicesAutocompleteSelectMultiple(KnownChoicesOnly, AutocompleteSelectMultiple):
+    pass
+
+
+class EditorsInput:
+    """What every Verbatim admin page does with odd input: a NUL byte in a search box finds nothing
+    (PostgreSQL refuses it in a query, a 500; no stored text holds one), and autocompletes survive
+    a submitted value that is not an id."""
+
+    def get_search_results(self, request, queryset, search_term):
+        if "\x00" in search_term:
+            return queryset.none(), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def autocomplete_widget(self, db_field, request, **kwargs):
+        """The widget for an autocomplete field, or None for any other field."""
+        if "widget" in kwargs or db_field.name not in self.get_autocomplete_fields(request):
+            return None
+        widget = (
+            KnownChoicesAutocompleteSelectMultiple
+            if db_field.many_to_many
+            else KnownChoicesAutocompleteSelect
+        )
+        return widget(db_field, self.admin_site, using=kwargs.get("using"))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if widget := self.autocomplete_widget(db_field, request, **kwargs):
+            kwargs["widget"] = widget
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if widget := self.autocomplete_widget(db_field, request, **kwargs):
+            kwargs["widget"] = widget
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
 @admin.register(Speaker)
-class SpeakerAdmin(SimpleHistoryAdmin):
+class SpeakerAdmin(EditorsInput, SimpleHistoryAdmin):
     list_display = ["name", "slug", "wikidata_qid", "description"]
     search_fields = ["name", "aliases", "slug", "wikidata_qid"]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(Venue)
-class VenueAdmin(SimpleHistoryAdmin):
+class VenueAdmin(EditorsInput, SimpleHistoryAdmin):
     list_display = ["name", "kind", "location", "held_on"]
     list_filter = ["kind"]
     search_fields = ["name", "location"]
@@ -43,13 +103,13 @@ class VenueAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(EditorsInput, admin.ModelAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
 
 
-class CitationInline(admin.StackedInline):
+class CitationInline(EditorsInput, admin.StackedInline):
     model = Citation
     extra = 0
     autocomplete_fields = ["source"]
@@ -81,25 +141,36 @@ class QuoteAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "text" in self.fields:
+            self.fields["text"].strip = False  # verbatim: kept exactly as typed (blank text is refused)
         if self.instance.pk:
-            self.fields["opened_version"].initial = self.instance.version
+            # From the database, not the instance: reverting from history edits an old version.
+            current = Quote.objects.filter(pk=self.instance.pk).values_list("version", flat=True).first()
+            self.fields["opened_version"].initial = current
+        #: The quote as it is in the database (locked), read by clean().
+        self.current: dict | None = None
+        #: The editor changed the verification without ticking "overridden": clean() ticked it.
+        self.override_ticked = False
 
-    def _edit_conflict(self) -> str | None:
-        """A message when the quote changed since this editor opened it (the admin's save runs in
-        a transaction, so the row lock taken here holds until this save is written)."""
-        opened = self.cleaned_data.get("opened_version")
-        if not self.instance.pk or opened is None:
+    def _lock_current(self) -> dict | None:
+        """The quote's row as it is now, locked (the admin's save runs in a transaction, so the lock
+        holds until this save is written). The instance may be an old version: a history revert."""
+        if not self.instance.pk:
             return None
-        current = (
+        return (
             Quote.objects.select_for_update(of=("self",))
             .filter(pk=self.instance.pk)
-            .values("version", "updated_at", "updated_by__username")
+            .values("version", "status", "first_published_at", "updated_at", "updated_by__username")
             .first()
         )
-        if current is None or current["version"] == opened:
+
+    def _edit_conflict(self) -> str | None:
+        """A message when the quote changed since this editor opened it."""
+        opened = self.cleaned_data.get("opened_version")
+        if self.current is None or opened is None or self.current["version"] == opened:
             return None
-        who = current["updated_by__username"] or "someone else"
-        when = timezone.localtime(current["updated_at"]).strftime("%H:%M %Z")
+        who = self.current["updated_by__username"] or "someone else"
+        when = timezone.localtime(self.current["updated_at"]).strftime("%H:%M %Z")
         return (
             f"This quote was changed by {who} at {when} after you opened it. Your changes were not saved: "
             "reload the page to see the current version, then make your changes again."
@@ -107,22 +178,44 @@ class QuoteAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        self.current = self._lock_current()
         conflict = self._edit_conflict()
         if conflict:
             raise ValidationError(conflict, code="edit_conflict")
         user = getattr(self, "current_user", None)
-        old_status = self.instance.status if self.instance.pk else None
+        # The status in the database: a revert's form starts from the old version's status.
+        old_status = self.current["status"] if self.current else None
         new_status = cleaned.get("status")
         if new_status:
-            reason = status_change_error(user, old_status=old_status, new_status=new_status)
+            first_published_at = self.current["first_published_at"] if self.current else None
+            reason = status_change_error(
+                user, old_status=old_status, new_status=new_status
+            ) or retraction_error(
+                old_status=old_status, new_status=new_status, first_published_at=first_published_at
+            )
             if reason:
                 self.add_error("status", reason)
+        # Choosing a verdict is setting it by hand: without the override, the automatic check run
+        # on save would silently put its own back. Unticking the box on purpose hands it back.
+        if "verification" in self.changed_data and "verification_overridden" not in self.changed_data:
+            cleaned["verification_overridden"] = True
+            self.override_ticked = True
         return cleaned
 
 
+class QuoteAdminChecks(ModelAdminChecks):
+    def _check_field_spec_item(self, obj, field_name, label):
+        # `about` has a through model (QuoteAbout) only for its PROTECT: edited as a plain
+        # many-to-many field (QuoteAdmin.formfield_for_manytomany), which the check refuses.
+        if field_name == "about":
+            return []
+        return super()._check_field_spec_item(obj, field_name, label)
+
+
 @admin.register(Quote)
-class QuoteAdmin(SimpleHistoryAdmin):
+class QuoteAdmin(EditorsInput, SimpleHistoryAdmin):
     form = QuoteAdminForm
+    checks_class = QuoteAdminChecks
     list_display = ["excerpt", "speaker", "said", "status", "verification", "language"]
     list_filter = [
         "status",
@@ -206,11 +299,39 @@ class QuoteAdmin(SimpleHistoryAdmin):
         form.current_user = request.user
         return form
 
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name != "about":
+            return super().formfield_for_manytomany(db_field, request, **kwargs)
+        # Django's admin leaves out a many-to-many field with its own through model; QuoteAbout has
+        # nothing to fill in but the two ids, so the plain field saves it as before.
+        kwargs["widget"] = self.autocomplete_widget(db_field, request, **kwargs)
+        queryset = self.get_field_queryset(kwargs.get("using"), db_field, request)
+        if queryset is not None:
+            kwargs.setdefault("queryset", queryset)
+        return db_field.formfield(**kwargs)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # A revert saves as the change form does: in a transaction, which the form's row lock needs.
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            return super().history_form_view(request, object_id, version_id, extra_context)
+
     def save_model(self, request, obj, form, change):
+        if form.current:
+            # A revert saves an old version's record: it becomes the version after the current
+            # one, and the quote keeps the date it was first published.
+            obj.version = form.current["version"]
+            obj.first_published_at = form.current["first_published_at"]
         stamp_quote_for_save(
             quote=obj, user=request.user, change_reason=form.cleaned_data.get("change_reason", "")
         )
         super().save_model(request, obj, form, change)
+        if form.override_ticked:
+            self.message_user(
+                request,
+                "The verification was set by hand, so “verification overridden” was ticked: automatic "
+                "checks will leave it alone until the box is unticked.",
+                messages.INFO,
+            )
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -239,6 +360,9 @@ class QuoteAdmin(SimpleHistoryAdmin):
             changed = set_quotes_status(quotes=queryset, user=request.user, status=status)
         except PermissionDenied as exc:
             self.message_user(request, str(exc), messages.ERROR)
+            return
+        except ValidationError as exc:  # e.g. retracting a quote never published: nothing changed
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
             return
         self.message_user(request, f"{changed} quote(s) {label}.", messages.SUCCESS)
 
@@ -270,7 +394,7 @@ class QuoteAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Citation)
-class CitationAdmin(SimpleHistoryAdmin):
+class CitationAdmin(EditorsInput, SimpleHistoryAdmin):
     list_display = ["quote", "source", "role", "match", "checked_at"]
     list_filter = ["role", "match"]
     search_fields = ["quote__text", "source__url", "source__publisher"]
@@ -294,7 +418,7 @@ class CitationAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(EditorsInput, admin.ModelAdmin):
     """Tokens for editors' tools. The key is shown once, when the token is created."""
 
     list_display = ["prefix", "user", "name", "created_at", "last_used_at"]

@@ -1,6 +1,6 @@
 from quotes.models.api import ApiToken, IdempotencyRecord
 from quotes.models.citations import Citation
-from quotes.models.quotes import QUOTE_MAX_LENGTH, Quote
+from quotes.models.quotes import QUOTE_MAX_LENGTH, Quote, QuoteAbout
 from quotes.models.speakers import Speaker
 from quotes.models.venues import Tag, Venue
 
@@ -10,6 +10,7 @@ __all__ = [
     "Citation",
     "IdempotencyRecord",
     "Quote",
+    "QuoteAbout",
     "Speaker",
     "Tag",
     "Venue",

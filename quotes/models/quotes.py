@@ -2,8 +2,8 @@ import hashlib
 import re
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
@@ -21,6 +21,30 @@ LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 def validate_language_tag(value: str) -> None:
     if value and not LANGUAGE_TAG.match(value):
         raise ValidationError("Enter a BCP 47 language tag such as en, es or pt-BR.", code="invalid_language")
+
+
+class QuoteAbout(models.Model):
+    """A speaker a quote is about (Quote.about). Its own model only so that a speaker quotes are
+    about cannot be deleted (PROTECT), which would take them out of published quotes unrecorded;
+    the table is the one Django made for the plain many-to-many field."""
+
+    quote = models.ForeignKey("quotes.Quote", on_delete=models.CASCADE, related_name="+")
+    speaker = models.ForeignKey("quotes.Speaker", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        db_table = "quotes_quote_about"
+        unique_together = [("quote", "speaker")]
+        verbose_name = "speaker a quote is about"
+        verbose_name_plural = "speakers quotes are about"
+
+    def __str__(self) -> str:
+        return f"{self.quote} (about {self.speaker})"
+
+
+def history_model_name(name: str) -> str:
+    """The history tables' names: the `about` links keep the name of the table Django first made
+    for them ("HistoricalQuote_about") now that they have a model of their own."""
+    return "HistoricalQuote_about" if name == "QuoteAbout" else f"Historical{name}"
 
 
 class Quote(models.Model):
@@ -93,11 +117,18 @@ class Quote(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="translations", db_index=False
     )
     about = models.ManyToManyField(
-        "quotes.Speaker", blank=True, related_name="quotes_about", help_text="Who the quote is about."
+        "quotes.Speaker",
+        through=QuoteAbout,
+        blank=True,
+        related_name="quotes_about",
+        help_text="Who the quote is about.",
     )
     tags = models.ManyToManyField("quotes.Tag", blank=True, related_name="quotes")
     attribution_probability = models.FloatField(
-        null=True, blank=True, help_text="Probability of the attribution given by an imported corpus."
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="Probability of the attribution given by an imported corpus, from 0 to 1.",
     )
     external_id = MachineKeyField(max_length=100, blank=True, help_text="e.g. Quotebank quoteID")
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -122,7 +153,7 @@ class Quote(models.Model):
         db_index=False,
     )
 
-    history = HistoricalRecords(m2m_fields=[tags, about])
+    history = HistoricalRecords(m2m_fields=[tags, about], custom_model_name=history_model_name)
 
     class Meta:
         ordering = ["-said_on", "-id"]
@@ -134,6 +165,7 @@ class Quote(models.Model):
                 violation_error_message=(
                     "This speaker already has this quote (the same words after normalization)."
                 ),
+                violation_error_code="duplicate_quote",
             ),
         ]
         indexes = [
@@ -182,19 +214,53 @@ class Quote(models.Model):
         self.text_hash = hashlib.sha256(self.text_normalized.encode()).hexdigest()
         self.search_text = search_form(self.text)
 
+    def clean_fields(self, exclude=None) -> None:
+        """The field checks, then ours, each only for a field that has no error yet: a field a form
+        refused (and so excluded) or that failed its own validators gets no second message."""
+        exclude = set(exclude or ())
+        errors: dict[str, list] = {}
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        settled = exclude | set(errors)
+        if "text" not in settled and self.text is not None and not self.text.strip():
+            errors["text"] = ["The quote text cannot be empty."]
+        if not {"said_on", "date_precision"} & settled:
+            for field, message in date_errors(self.said_on, self.date_precision).items():
+                errors[field] = [message]
+        if errors:
+            raise ValidationError(errors)
+
     def clean(self) -> None:
         super().clean()
         errors: dict[str, str] = {}
-        if self.text is not None and not self.text.strip():
-            errors["text"] = "The quote text cannot be empty."
         self.derive_text_fields()
-        errors.update(date_errors(self.said_on, self.date_precision))
         if self.correct_attribution_id and self.correct_attribution_id == self.pk:
             errors["correct_attribution"] = "A quote cannot be its own correct attribution."
         if self.translation_of_id and self.translation_of_id == self.pk:
             errors["translation_of"] = "A quote cannot be a translation of itself."
         if errors:
             raise ValidationError(errors)
+
+    def validate_constraints(self, exclude=None) -> None:
+        """As Django's, but a duplicate is checked whenever the text is (text_hash, derived from it,
+        is in no form, so a form would skip the check and the save fail), and reported on the text."""
+        exclude = set(exclude or ())
+        if "text" not in exclude:
+            self.derive_text_fields()
+            exclude.discard("text_hash")
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict({})
+            general = errors.pop(NON_FIELD_ERRORS, [])
+            duplicate = [e for e in general if e.code == "duplicate_quote"]
+            if duplicate:
+                errors.setdefault("text", []).extend(duplicate)
+            if rest := [e for e in general if e.code != "duplicate_quote"]:
+                errors[NON_FIELD_ERRORS] = rest
+            raise ValidationError(errors) from None
 
     def save(self, *args, **kwargs):
         self.derive_text_fields()
