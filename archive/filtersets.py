@@ -18,10 +18,25 @@ def clean_domain(value: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
+#: The largest id a row can have (a bigint). A larger number is refused rather than sent to the
+#: database: SQLite raises OverflowError on it, PostgreSQL compares it quietly.
+MAX_ID = 2**63 - 1
+
+
 class IntegerFilter(django_filters.Filter):
-    """An exact whole-number filter ("venue=7"); "7.5" or "abc" is refused rather than ignored."""
+    """An exact id filter ("venue=7"); "7.5", "abc", 0 or a number beyond a bigint is refused
+    (a 400 naming the parameter), as the citations' quote and source filters refuse them."""
 
     field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        kwargs.setdefault(
+            "error_messages",
+            dict.fromkeys(("min_value", "max_value"), f"Enter an id from 1 to {MAX_ID}."),
+        )
+        super().__init__(*args, **kwargs)
 
 
 class BooleanChoiceFilter(django_filters.ChoiceFilter):

@@ -1,18 +1,34 @@
 """The evidence: documents that record what was said, and preserved copies of them."""
 
 import hashlib
+import re
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now, Upper
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from archive.fields import MachineKeyField
-from archive.urlnorm import normalize_url, url_host
+from archive.urlnorm import normalize_url, url_host, url_problem
 
 http_url_validator = URLValidator(schemes=["http", "https"], message="Enter an http(s) URL.")
+
+LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+
+
+def validate_language_tag(value: str) -> None:
+    """A BCP 47 tag such as en or pt-BR (the rule quotes follow too)."""
+    if value and not LANGUAGE_TAG.match(value):
+        raise ValidationError("Enter a BCP 47 language tag such as en, es or pt-BR.", code="invalid_language")
+
+
+def validate_not_in_future(value) -> None:
+    """A date that has happened: today in the newsroom's time zone at the latest (as for quotes)."""
+    if value is not None and value > timezone.localdate():
+        raise ValidationError("The publication date cannot be in the future.", code="future_date")
 
 
 class Source(models.Model):
@@ -25,8 +41,13 @@ class Source(models.Model):
     title = models.CharField(max_length=500, blank=True)
     publisher = models.CharField(max_length=255, blank=True)  # indexed: see Meta.indexes
     author = models.CharField(max_length=255, blank=True)
-    published_on = models.DateField(null=True, blank=True)
-    language = models.CharField(max_length=35, blank=True, help_text="BCP 47 tag, e.g. en or pt-BR")
+    published_on = models.DateField(null=True, blank=True, validators=[validate_not_in_future])
+    language = models.CharField(
+        max_length=35,
+        blank=True,
+        validators=[validate_language_tag],
+        help_text="BCP 47 tag, e.g. en or pt-BR",
+    )
     # db_default: what the bulk import's COPY leaves to the database (see quotes Citation.created_at).
     created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
     updated_at = models.DateTimeField(auto_now=True, db_default=Now())
@@ -62,11 +83,19 @@ class Source(models.Model):
 
     def clean(self) -> None:
         super().clean()
-        if self.url:
-            self.derive_url_fields()
-            clash = Source.objects.filter(url_hash=self.url_hash).exclude(pk=self.pk)
-            if clash.exists():
-                raise ValidationError({"url": "A source with this URL is already in the archive."})
+        if not self.url:
+            return
+        if problem := url_problem(self.url):
+            raise ValidationError({"url": f"Enter a valid URL: {problem}."})
+        self.derive_url_fields()
+        clash = Source.objects.filter(url_hash=self.url_hash).exclude(pk=self.pk)
+        if clash.exists():
+            raise ValidationError({"url": "A source with this URL is already in the archive."})
+
+    def validate_constraints(self, exclude=None) -> None:
+        # clean() checks the URL-hash constraint and reports it against the URL the editor typed;
+        # the constraint's own message would name the internal field ("Source with this Url hash").
+        super().validate_constraints(exclude={*(exclude or ()), "url_hash"})
 
     def derive_url_fields(self) -> None:
         """Keep the normalized URL, its hash and its host in step with `url`."""

@@ -2,13 +2,14 @@
 
 import datetime
 import hashlib
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
-from archive.extract import extract_text, sniff_content_type
+from archive.extract import content_type_for, extract_text
 from archive.fetch import fetch_url
 from archive.models import Snapshot, Source
 
@@ -18,6 +19,12 @@ from archive.models import Snapshot, Source
 snapshot_added = Signal()
 
 REASON_MAX = 500
+
+
+def _stored(value: str, limit: int) -> str:
+    """Text from a server (a header, a redirect address, an error quoting one) as a column takes it:
+    PostgreSQL refuses a NUL character in text, and a hostile server may send one."""
+    return value.replace("\x00", "")[:limit]
 
 
 def wayback_url(*, url: str, when: datetime.datetime) -> str:
@@ -57,7 +64,10 @@ def snapshot_source(*, source: Source) -> Snapshot:
         if previous is not None:  # skip extracting a page we already hold
             previous.unchanged = True
             return previous
-        extraction = extract_text(result.body, result.content_type)
+        # Read as what the bytes are when the server does not say (application/octet-stream) or
+        # calls binary data text; the snapshot still records the Content-Type the server sent.
+        path = urlsplit(result.final_url or source.url).path
+        extraction = extract_text(result.body, content_type_for(result.body, result.content_type, path))
     return _store_fetched(source=source, fetched_at=fetched_at, result=result, extraction=extraction)
 
 
@@ -68,13 +78,13 @@ def _store_fetched(*, source: Source, fetched_at, result, extraction) -> Snapsho
         method=Snapshot.Method.FETCHED,
         fetched_at=fetched_at,
         requested_url=source.url[:2000],
-        final_url=(result.final_url or source.url)[:2000],
+        final_url=_stored(result.final_url or source.url, 2000),
         http_status=result.status,
-        content_type=result.content_type[:255],
+        content_type=_stored(result.content_type, 255),
         wayback_url=wayback_url(url=source.url, when=fetched_at)[:2100],
     )
     if not result.ok:
-        snapshot.failure_reason = result.failure_reason[:REASON_MAX]
+        snapshot.failure_reason = _stored(result.failure_reason, REASON_MAX)
         snapshot.save()
         snapshot.unchanged = False
         return snapshot
@@ -104,9 +114,10 @@ def add_manual_copy(*, source: Source, text: str | None = None, file=None, user=
         body = file.read(settings.FETCH_MAX_BYTES + 1)
         if len(body) > settings.FETCH_MAX_BYTES:
             raise ValueError(f"The file is larger than {settings.FETCH_MAX_BYTES} bytes.")
+        # Browsers send an unknown file as application/octet-stream and guess text/plain from a
+        # ".txt" name: what the bytes show decides (binary data is filed as unsupported).
         declared = getattr(file, "content_type", "") or ""
-        content_type = declared if declared not in ("", "application/octet-stream") else ""
-        content_type = content_type or sniff_content_type(body, getattr(file, "name", "") or "")
+        content_type = content_type_for(body, declared, getattr(file, "name", "") or "")
     elif text and text.strip():
         body = text.encode("utf-8")
         content_type = "text/plain; charset=utf-8"
@@ -131,7 +142,7 @@ def _store_manual(*, source: Source, body: bytes, content_type: str, extraction,
         method=Snapshot.Method.MANUAL,
         fetched_at=now,
         requested_url=source.url[:2000],
-        content_type=content_type[:255],
+        content_type=_stored(content_type, 255),
         sha256=digest,
         size=len(body),
         body=body,

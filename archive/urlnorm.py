@@ -7,13 +7,17 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def normalize_url(url: str) -> str:
-    """Lower-case scheme and host, drop default ports, fragments and tracking parameters."""
+    """Lower-case scheme and host, drop default ports, fragments and tracking parameters.
+
+    Raises ValueError (from `urlsplit`) for a port above 65535 or a broken IPv6 address:
+    Django's URLValidator lets a five-digit port through, so check `url_problem` first.
+    """
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower().rstrip(".")
-    netloc = host
+    netloc = f"[{host}]" if ":" in host else host  # an IPv6 address keeps its brackets
     if parts.port and parts.port != _DEFAULT_PORTS.get(scheme):
-        netloc = f"{host}:{parts.port}"
+        netloc = f"{netloc}:{parts.port}"
     query = urlencode(
         [
             (k, v)
@@ -23,6 +27,26 @@ def normalize_url(url: str) -> str:
     )
     path = parts.path or "/"
     return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def url_problem(url: str) -> str:
+    """Why a URL that passes Django's URLValidator still cannot identify a source, or ""."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError as exc:
+        if "port" in str(exc).lower():
+            return "the port must be a number from 1 to 65535"
+        return "its host cannot be read"
+    if port == 0:  # nothing can listen there, and normalizing would drop it
+        return "the port must be a number from 1 to 65535"
+    if "\\" in parts.netloc:
+        # Browsers end the host at a backslash, Python at the last "@": the two would disagree
+        # on which site "http://example.com\@evil.com/" is.
+        return "a backslash is not allowed before the path"
+    if not parts.hostname:
+        return "it has no host"
+    return ""
 
 
 def url_host(url: str) -> str:

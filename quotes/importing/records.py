@@ -12,14 +12,13 @@ from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from operator import attrgetter
 from typing import NamedTuple
-from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.text import slugify
 
 from archive.models import Source, http_url_validator
-from archive.urlnorm import normalize_url, url_host
+from archive.urlnorm import normalize_url, url_host, url_problem
 from quotes.models import QUOTE_MAX_LENGTH, Citation, Quote, Speaker
 from quotes.models.quotes import LANGUAGE_TAG
 from quotes.models.speakers import qid_validator
@@ -266,9 +265,10 @@ def checked_url(value, label: str) -> tuple[str, PlainURL | None]:
     if not plain:
         try:
             http_url_validator(url)
-            urlsplit(url).port  # noqa: B018 - a port out of range raises, as it would in normalize_url
-        except (ValidationError, ValueError):
+        except ValidationError:
             raise Rejected(f"invalid URL {url[:200]!r} in {label}") from None
+        if problem := url_problem(url):  # what Source.clean() refuses too (a port out of range, ...)
+            raise Rejected(f"invalid URL {url[:200]!r} in {label}: {problem}")
     if len(url) > _URL_LIMIT:
         raise Rejected(f"{label} is longer than {_URL_LIMIT} characters")
     return url, plain

@@ -1,5 +1,4 @@
 import hashlib
-import re
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -12,15 +11,12 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from archive.fields import MachineKeyField
+
+# One language rule for quotes and sources (the migrations name it here: quotes.models.quotes).
+from archive.models import LANGUAGE_TAG, validate_language_tag  # noqa: F401
 from archive.text import normalize_text, search_form
 
 QUOTE_MAX_LENGTH = 10_000
-LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
-
-
-def validate_language_tag(value: str) -> None:
-    if value and not LANGUAGE_TAG.match(value):
-        raise ValidationError("Enter a BCP 47 language tag such as en, es or pt-BR.", code="invalid_language")
 
 
 class QuoteAbout(models.Model):

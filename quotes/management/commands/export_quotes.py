@@ -37,7 +37,10 @@ class Command(BaseCommand):
         try:
             queryset = export_quotes_queryset(params, all_statuses=True)
         except ValidationError as error:
-            raise CommandError(f"Invalid filter: {error.detail}") from None
+            detail = error.detail if isinstance(error.detail, dict) else {"filter": error.detail}
+            problems = "; ".join(f"--{name.replace('_', '-')}: {' '.join(map(str, messages))}"
+                                 for name, messages in detail.items())  # fmt: skip
+            raise CommandError(f"Invalid filter: {problems}") from None
         if status != "all":
             queryset = queryset.filter(status=status)
         if fmt == "sqlite":
