@@ -60,7 +60,9 @@ def watch(model, field_path: str) -> None:
     fields.add(field_path)
 
 
-def _forget_on_change(sender, **kwargs) -> None:
+def _forget_on_change(sender, update_fields=None, **kwargs) -> None:
+    if update_fields is not None and not set(update_fields) & _FIELDS.get(sender, set()):
+        return  # a save of other columns only (e.g. verification): the values cannot have changed
     forget_values(sender)
     # Again once committed: a list shown meanwhile read the rows as they were and cached them.
     transaction.on_commit(lambda: forget_values(sender))

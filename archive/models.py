@@ -88,6 +88,11 @@ class Source(models.Model):
         if problem := url_problem(self.url):
             raise ValidationError({"url": f"Enter a valid URL: {problem}."})
         self.derive_url_fields()
+        limit = self._meta.get_field("normalized_url").max_length
+        if len(self.normalized_url) > limit:  # percent-encoding can lengthen a URL past its column
+            raise ValidationError(
+                {"url": f"Enter a shorter URL: normalized it is over {limit:,} characters."}
+            )
         clash = Source.objects.filter(url_hash=self.url_hash).exclude(pk=self.pk)
         if clash.exists():
             raise ValidationError({"url": "A source with this URL is already in the archive."})

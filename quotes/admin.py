@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from archive.admin_filters import values_filter
+from archive.admin_filters import NulSafeSearch, values_filter
 from quotes.dates import format_said_on
 from quotes.models import ApiToken, Citation, Quote, Speaker, Tag, Venue
 from quotes.permissions import can_publish, retraction_error, status_change_error
@@ -55,15 +55,9 @@ class KnownChoicesAutocompleteSelectMultiple(KnownChoicesOnly, AutocompleteSelec
     pass
 
 
-class EditorsInput:
+class EditorsInput(NulSafeSearch):
     """What every Verbatim admin page does with odd input: a NUL byte in a search box finds nothing
-    (PostgreSQL refuses it in a query, a 500; no stored text holds one), and autocompletes survive
-    a submitted value that is not an id."""
-
-    def get_search_results(self, request, queryset, search_term):
-        if "\x00" in search_term:
-            return queryset.none(), False
-        return super().get_search_results(request, queryset, search_term)
+    (NulSafeSearch), and autocompletes survive a submitted value that is not an id."""
 
     def autocomplete_widget(self, db_field, request, **kwargs):
         """The widget for an autocomplete field, or None for any other field."""

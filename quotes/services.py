@@ -45,6 +45,13 @@ def stamp_quote_for_save(*, quote: Quote, user, change_reason: str = "") -> None
 def save_quote(*, quote: Quote, user, change_reason: str = "") -> Quote:
     """Validate and save a quote as `user`, enforcing who may publish."""
     ensure_status_change_allowed(user=user, quote=quote, new_status=quote.status)
+    stored = (
+        Quote.objects.filter(pk=quote.pk).values_list("verification", flat=True).first() if quote.pk else None
+    )
+    if quote.verification != (stored or Quote.Verification.UNVERIFIED):
+        # A verdict set by hand sticks (as in the admin): the automatic check, run again whenever
+        # evidence changes, would otherwise put its own back.
+        quote.verification_overridden = True
     quote.full_clean()
     stamp_quote_for_save(quote=quote, user=user, change_reason=change_reason)
     quote.save()

@@ -65,6 +65,8 @@ class Quote(models.Model):
         MISATTRIBUTED = "misattributed", "Misattributed"
 
     PUBLIC_STATUSES = (Status.PUBLISHED, Status.RETRACTED)
+    # Verdicts every public view of the quote must show (quotes/web): the words may not be theirs.
+    DOUBTFUL_VERIFICATIONS = (Verification.MISATTRIBUTED, Verification.DISPUTED)
 
     text = models.TextField(
         help_text="Exactly as said: never retyped, 'corrected' or re-punctuated.",

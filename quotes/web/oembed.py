@@ -93,7 +93,7 @@ def oembed_payload(
     speaker = quote.speaker
     excerpt = quote.text if len(quote.text) <= 80 else quote.text[:79] + "…"
     title = f"{speaker.name}: “{excerpt}”"
-    if quote.verification in (Quote.Verification.MISATTRIBUTED, Quote.Verification.DISPUTED):
+    if quote.verification in Quote.DOUBTFUL_VERIFICATIONS:
         title = f"[{quote.get_verification_display()}] {title}"
     if quote.status == Quote.Status.RETRACTED:
         title = f"[Retracted] {title}"

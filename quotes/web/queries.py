@@ -49,7 +49,9 @@ def _state_sql() -> str:
     state = (
         f"q.{col(q, 'status')}, q.{col(q, 'version')}, q.{col(q, 'updated_at')}, s.{col(s, 'updated_at')}, "
     )
-    state += f"v.{col(v, 'updated_at')}"
+    state += f"v.{col(v, 'updated_at')}, "
+    # A misattributed quote's card names the public record of who said it (attribution_doubt).
+    state += f"ca.{col(q, 'status')}, ca.{col(q, 'updated_at')}"
     # Names come from the models' metadata; the values are parameters.
     return (
         f"SELECT {state}, COUNT(c.{col(c, 'id')}), MAX(c.{col(c, 'updated_at')}), "  # noqa: S608
@@ -57,6 +59,7 @@ def _state_sql() -> str:
         f"FROM {table(q)} q "
         f"INNER JOIN {table(s)} s ON s.{col(s, 'id')} = q.{col(q, 'speaker')} "
         f"LEFT JOIN {table(v)} v ON v.{col(v, 'id')} = q.{col(q, 'venue')} "
+        f"LEFT JOIN {table(q)} ca ON ca.{col(q, 'id')} = q.{col(q, 'correct_attribution')} "
         f"LEFT JOIN {table(c)} c ON c.{col(c, 'quote')} = q.{col(q, 'id')} "
         f"LEFT JOIN {table(src)} src ON src.{col(src, 'id')} = c.{col(c, 'source')} "
         f"WHERE q.{col(q, 'id')} = %s AND q.{col(q, 'status')} IN (%s, %s) "
@@ -141,8 +144,7 @@ def attribution_doubt(quote: Quote) -> dict | None:
     """What a misattributed or disputed quote must say wherever it is shown (the API gives the same
     as `misattribution`): the verdict, the editors' note and, for a misattribution, the public record
     of who said the words, if there is one. None for any other quote."""
-    doubtful = (Quote.Verification.MISATTRIBUTED, Quote.Verification.DISPUTED)
-    if quote.verification not in doubtful:
+    if quote.verification not in Quote.DOUBTFUL_VERIFICATIONS:
         return None
     misattributed = quote.verification == Quote.Verification.MISATTRIBUTED
     correct = None

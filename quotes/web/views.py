@@ -29,7 +29,7 @@ from quotes.web.urls_abs import absolute_url, is_http_url
 # The card's stylesheet is inlined (an embed loads nothing else) and allowed by its hash alone.
 EMBED_CSS = (Path(__file__).resolve().parent.parent / "static" / "quotes" / "embed.css").read_text()
 EMBED_CSS_HASH = base64.b64encode(hashlib.sha256(EMBED_CSS.encode()).digest()).decode()
-EMBED_TEMPLATE_VERSION = "1"
+EMBED_TEMPLATE_VERSION = "2"  # 2: misattributed and disputed quotes say so
 THEMES = oembed.THEMES
 TEXT_STYLES = ("apa", "mla", "chicago")
 SPEAKER_PAGE_SIZE = 50
@@ -94,12 +94,11 @@ def speaker_page(request, slug: str):
         # Nothing public yet: a speaker entered for a draft is not announced.
         raise Http404("No public quotes by this speaker.")
     page = paginator.get_page(request.GET.get("page"))
-    doubtful = (Quote.Verification.MISATTRIBUTED, Quote.Verification.DISPUTED)
     quotes = [
         {
             "quote": q,
             "said": format_said_on(q.said_on, q.date_precision),
-            "doubt": q.get_verification_display() if q.verification in doubtful else "",
+            "doubt": q.get_verification_display() if q.verification in Quote.DOUBTFUL_VERIFICATIONS else "",
         }
         for q in page
     ]

@@ -196,3 +196,11 @@ def test_the_export_command_explains_a_huge_venue(tmp_path):
         call_command(
             "export_quotes", str(tmp_path / "out.csv"), "--format", "csv", "--venue", "99999999999999999999"
         )
+
+
+def test_a_url_whose_normalized_form_outgrows_its_column_is_a_400_on_url(editor_client):
+    """Percent-encoding makes 'ü' nine characters: 717 typed become over 4,000 normalized."""
+    response = post_source(editor_client, url="http://e.com/p?a=" + "ü" * 700)
+    assert response.status_code == 400, response.content[:300]
+    assert field_errors(response)["url"][0].startswith("Enter a shorter URL")
+    assert not Source.objects.exists()

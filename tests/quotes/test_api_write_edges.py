@@ -176,3 +176,22 @@ def test_a_record_stored_before_headers_were_kept_still_replays(editor, speaker)
     again = post_json(client, "/api/v1/quotes/", new_quote(), HTTP_IDEMPOTENCY_KEY="k-old")
     assert again.status_code == 201 and again.content == first.content
     assert again["Content-Type"] == "application/json"
+
+
+def test_a_verdict_set_through_the_api_sticks_when_evidence_changes(editor):
+    """As in the admin: the automatic check, run again when a citation changes, keeps its hands off."""
+    from quotes.verification import update_quote_verification
+
+    quote = make_quote()
+    client = token_client(editor)
+    response = client.patch(
+        f"/api/v1/quotes/{quote.pk}/",
+        json.dumps({"verification": "verified", "verification_note": "Checked against the broadcast."}),
+        content_type="application/json",
+        HTTP_IF_MATCH=client.get(f"/api/v1/quotes/{quote.pk}/")["ETag"],
+    )
+    assert response.status_code == 200, response.content
+    quote.refresh_from_db()
+    update_quote_verification(quote=quote)
+    quote.refresh_from_db()
+    assert quote.verification == "verified" and quote.verification_overridden

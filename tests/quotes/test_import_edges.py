@@ -252,8 +252,9 @@ def test_a_reject_file_in_a_missing_directory_stops_the_import_before_it_starts(
     path.write_text(f"{ndjson_line('Fine words')}\n{ndjson_line('')}\n")
     out = io.StringIO()
 
-    with pytest.raises(CommandError, match=r"cannot write the reject file .*/nonexistent/dir/r.ndjson"):
-        call_command("import_quotes", str(path), "--reject-file", "/nonexistent/dir/r.ndjson", stdout=out)
+    missing = tmp_path / "missing" / "r.ndjson"
+    with pytest.raises(CommandError, match=r"cannot write the reject file .*/missing/r.ndjson"):
+        call_command("import_quotes", str(path), "--reject-file", str(missing), stdout=out)
 
     assert out.getvalue() == "" and not Quote.objects.exists()
 

@@ -85,7 +85,9 @@ def test_a_disputed_quote_says_it_is_disputed(client):
 
 def test_a_verified_quote_carries_no_such_notice(client):
     quote = make_quote(verification=Quote.Verification.VERIFIED)
-    html = client.get(f"/q/{quote.pk}/").content.decode()
+    response = client.get(f"/q/{quote.pk}/")
+    html = response.content.decode()
+    assert response.status_code == 200 and quote.text in html
     assert 'class="retracted doubt"' not in html and "[Misattributed]" not in html
 
 
@@ -112,3 +114,16 @@ def test_the_xml_answer_parses_whatever_control_characters_the_text_holds(client
     title = ET.fromstring(response.content).findtext("title")  # noqa: S314 - our own answer
     assert "Form\ufffdfeed and \ufffd vtab \ufffd esc words" in title
     assert Quote.objects.get(pk=quote.pk).text == "Form\x0cfeed and \x0b vtab \x1b esc words"
+
+
+def test_the_card_changes_when_the_record_of_who_said_it_does(client, misattributed):
+    """The card names the correct record's speaker and links it: its ETag follows that record."""
+    card = f"/embed/q/{misattributed.pk}/"
+    before = client.get(card)
+    assert "Mark Twain" in before.content.decode()
+
+    Quote.objects.filter(pk=misattributed.correct_attribution_id).update(status=Quote.Status.DRAFT)
+
+    after = client.get(card, HTTP_IF_NONE_MATCH=before["ETag"])
+    assert after.status_code == 200 and after["ETag"] != before["ETag"]
+    assert "Mark Twain" not in after.content.decode()

@@ -55,7 +55,12 @@ def test_the_admin_refuses_to_delete_a_speaker_quotes_are_about(client, superuse
 def test_the_admin_bulk_delete_refuses_too(client, superuser, subject):
     client.force_login(superuser)
     changelist = reverse("admin:quotes_speaker_changelist")
-    client.post(changelist, {"action": "delete_selected", "_selected_action": [subject.pk], "post": "yes"})
+    response = client.post(
+        changelist,
+        {"action": "delete_selected", "_selected_action": [subject.pk], "post": "yes"},
+        follow=True,
+    )
+    assert "Cannot delete" in response.content.decode()
     assert Speaker.objects.filter(pk=subject.pk).exists()
 
 
