@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.checks import ModelAdminChecks
+from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import router, transaction
@@ -189,12 +190,35 @@ class QuoteAdminForm(forms.ModelForm):
             )
             if reason:
                 self.add_error("status", reason)
+            elif (
+                new_status == Quote.Status.RETRACTED
+                and old_status != Quote.Status.RETRACTED
+                and not (cleaned.get("status_note") or "").strip()
+            ):
+                self.add_error("status_note", RETRACTION_NOTE_NEEDED)
         # Choosing a verdict is setting it by hand: without the override, the automatic check run
         # on save would silently put its own back. Unticking the box on purpose hands it back.
         if "verification" in self.changed_data and "verification_overridden" not in self.changed_data:
             cleaned["verification_overridden"] = True
             self.override_ticked = True
         return cleaned
+
+
+RETRACTION_NOTE_NEEDED = (
+    "Say why the quote is retracted: the note is shown with it on its page and on every card embedding it."
+)
+
+
+class QuoteActionForm(ActionForm):
+    """The quote list's action bar, with a note: why quotes are retracted (required there), or why
+    they are marked disputed."""
+
+    note = forms.CharField(
+        required=False,
+        max_length=1000,
+        label="Note",
+        help_text="Why: shown with retracted quotes, kept in history.",
+    )
 
 
 class QuoteAdminChecks(ModelAdminChecks):
@@ -276,6 +300,7 @@ class QuoteAdmin(EditorsInput, SimpleHistoryAdmin):
         ),
     ]
     actions = ["publish", "send_to_review", "mark_disputed", "retract", "verify_now"]
+    action_form = QuoteActionForm
 
     def get_search_results(self, request, queryset, search_term):
         return editor_search(queryset, search_term), False  # no joins: no duplicates
@@ -349,9 +374,13 @@ class QuoteAdmin(EditorsInput, SimpleHistoryAdmin):
         # Quotes are retracted, not deleted; a hard delete is a superuser's decision.
         return request.user.is_superuser
 
-    def _set_status(self, request, queryset, status: str, label: str) -> None:
+    @staticmethod
+    def _action_note(request) -> str:
+        return request.POST.get("note", "").strip()[:1000]
+
+    def _set_status(self, request, queryset, status: str, label: str, note: str = "") -> None:
         try:
-            changed = set_quotes_status(quotes=queryset, user=request.user, status=status)
+            changed = set_quotes_status(quotes=queryset, user=request.user, status=status, note=note)
         except PermissionDenied as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return
@@ -370,7 +399,11 @@ class QuoteAdmin(EditorsInput, SimpleHistoryAdmin):
 
     @admin.action(description="Retract selected quotes", permissions=["change"])
     def retract(self, request, queryset):
-        self._set_status(request, queryset, Quote.Status.RETRACTED, "retracted")
+        note = self._action_note(request)
+        if not note:
+            self.message_user(request, f"Nothing retracted. {RETRACTION_NOTE_NEEDED}", messages.ERROR)
+            return
+        self._set_status(request, queryset, Quote.Status.RETRACTED, "retracted", note=note)
 
     @admin.action(description="Mark selected quotes as disputed", permissions=["change"])
     def mark_disputed(self, request, queryset):
@@ -379,7 +412,7 @@ class QuoteAdmin(EditorsInput, SimpleHistoryAdmin):
                 quotes=queryset,
                 user=request.user,
                 verification=Quote.Verification.DISPUTED,
-                note=f"Marked disputed by {request.user.get_username()}",
+                note=self._action_note(request) or f"Marked disputed by {request.user.get_username()}",
             )
         except ValidationError as exc:
             self.message_user(request, "; ".join(exc.messages), messages.ERROR)

@@ -70,7 +70,8 @@ def retracted_quote(reviewer) -> Quote:
     """Published, then corrected, then retracted, each in the admin by a reviewer."""
     quote = make_quote("We will not negotiate.", status="draft")
     rita = signed_in(reviewer)
-    for change in [{"status": "published"}, {"speaker_role": "Minister"}, {"status": "retracted"}]:
+    retraction = {"status": "retracted", "status_note": "The recording was of someone else."}
+    for change in [{"status": "published"}, {"speaker_role": "Minister"}, retraction]:
         assert save(rita, quote, **change).status_code == 302
         quote.refresh_from_db()
     return quote
@@ -290,7 +291,45 @@ def test_a_quote_never_published_cannot_be_retracted_in_the_admin(reviewer):
     assert any("never published" in error for error in field_errors(response, "status"))
 
     changelist = reverse("admin:quotes_quote_changelist")
-    response = client.post(changelist, {"action": "retract", "_selected_action": [draft.pk]}, follow=True)
+    retract = {"action": "retract", "_selected_action": [draft.pk], "note": "Wrong speaker."}
+    response = client.post(changelist, retract, follow=True)
     assert response.status_code == 200 and "never published" in response.content.decode()
     draft.refresh_from_db()
     assert draft.status == Quote.Status.DRAFT
+
+
+# Retracting says why: the note is shown with the quote wherever it appears.
+
+
+def test_retracting_in_the_form_needs_a_note(reviewer):
+    quote = make_quote(status=Quote.Status.PUBLISHED)
+    client = signed_in(reviewer)
+
+    response = save(client, quote, status=Quote.Status.RETRACTED)
+    assert any("Say why the quote is retracted" in error for error in field_errors(response, "status_note"))
+    assert Quote.objects.get(pk=quote.pk).status == Quote.Status.PUBLISHED
+
+    response = save(client, quote, status=Quote.Status.RETRACTED, status_note="Misheard: see the transcript.")
+    assert response.status_code == 302
+    assert "Misheard: see the transcript." in client.get(f"/embed/q/{quote.pk}/").content.decode()
+
+
+def test_the_retract_action_needs_a_note_and_shows_it(reviewer):
+    quotes = [make_quote(status=Quote.Status.PUBLISHED) for _ in range(2)]
+    client = signed_in(reviewer)
+    changelist = reverse("admin:quotes_quote_changelist")
+    selected = [quote.pk for quote in quotes]
+
+    response = client.post(changelist, {"action": "retract", "_selected_action": selected}, follow=True)
+    assert "Nothing retracted. Say why the quote is retracted" in response.content.decode()
+    assert not Quote.objects.filter(status=Quote.Status.RETRACTED).exists()
+
+    note = "These came from a parody account."
+    response = client.post(
+        changelist, {"action": "retract", "_selected_action": selected, "note": note}, follow=True
+    )
+    assert "2 quote(s) retracted." in response.content.decode()
+    for quote in quotes:
+        quote.refresh_from_db()
+        assert (quote.status, quote.status_note) == (Quote.Status.RETRACTED, note)
+        assert note in client.get(f"/q/{quote.pk}/").content.decode()
