@@ -102,7 +102,9 @@ class SourceFilterSet(StrictFilterSet):
     q = django_filters.CharFilter(
         method="filter_q", max_length=200, help_text="Words in the title or URL (case-insensitive)."
     )
-    language = django_filters.CharFilter(field_name="language")
+    language = django_filters.CharFilter(
+        field_name="language", lookup_expr="iexact", help_text="BCP 47 tag, e.g. en (any case)."
+    )
 
     class Meta:
         model = Source

@@ -71,7 +71,10 @@ class QuoteFilterSet(StrictFilterSet):
     )
     tag = django_filters.CharFilter(method="filter_tag", help_text="Tag slug.")
     language = django_filters.CharFilter(
-        field_name="language", validators=[validate_language_tag], help_text="BCP 47 tag, e.g. en."
+        field_name="language",
+        lookup_expr="iexact",  # BCP 47 tags are case-insensitive: EN, en-gb and en-GB are the same
+        validators=[validate_language_tag],
+        help_text="BCP 47 tag, e.g. en (any case).",
     )
     verification = django_filters.ChoiceFilter(choices=Quote.Verification.choices)
     has_primary_source = BooleanChoiceFilter(

@@ -319,3 +319,21 @@ def test_list_query_count_does_not_grow_with_page_size(client, django_assert_num
         with django_assert_num_queries(5):
             response = client.get(f"/api/v1/quotes/?page_size={size}")
         assert len(response.json()["results"]) == size
+
+
+@pytest.mark.django_db
+def test_a_language_tag_matches_in_any_case(client):
+    """BCP 47 tags are case-insensitive: ?language=EN finds the quotes stored as en, pt-br those in pt-BR."""
+    english = make_quote(language="en")
+    brazilian = make_quote(language="pt-BR")
+    make_source(language="pt-BR")
+
+    def ids(params):
+        return {row["id"] for row in client.get("/api/v1/quotes/", params).json()["results"]}
+
+    assert ids({"language": "EN"}) == ids({"language": "en"}) == {english.pk}
+    assert ids({"language": "pt-br"}) == {brazilian.pk}
+    sources = client.get("/api/v1/sources/", {"language": "PT-br"}).json()["results"]
+    assert [source["language"] for source in sources] == ["pt-BR"]
+    export = client.get("/api/v1/quotes/export/", {"format": "ndjson", "language": "PT-BR"})
+    assert b"".join(export.streaming_content).count(b"\n") == 1
