@@ -15,6 +15,10 @@ SQLite, statements run as usual.
 
 from contextlib import contextmanager
 
+#: The largest id a row can have (a bigint): a larger one matches nothing, and the databases would
+#: refuse the number (SQLite raises OverflowError, PostgreSQL an out-of-range error).
+MAX_ID = 2**63 - 1
+
 
 def _execute_prepared(execute, sql, params, many, context):
     """A Django execute wrapper: the same statement, asking psycopg to prepare it."""

@@ -7,6 +7,7 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.http import QueryDict
 
+from archive.db import MAX_ID
 from archive.models import Source
 
 DOMAIN = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*\.?$", re.IGNORECASE)
@@ -20,7 +21,6 @@ def clean_domain(value: str) -> str:
 
 #: The largest id a row can have (a bigint). A larger number is refused rather than sent to the
 #: database: SQLite raises OverflowError on it, PostgreSQL compares it quietly.
-MAX_ID = 2**63 - 1
 
 
 class IntegerFilter(django_filters.Filter):

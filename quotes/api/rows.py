@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import connections
 from django.utils.dateparse import parse_date, parse_datetime
 
-from archive.db import prepared_statements
+from archive.db import MAX_ID, prepared_statements
 
 QUOTE_COLUMNS = (
     "id",
@@ -88,7 +88,6 @@ FROM quotes_citation c JOIN archive_source src ON src.id = c.source_id
 WHERE c.quote_id {ids}
 ORDER BY c.role, c.id"""
 
-MAX_ID = 2**63 - 1  # a larger id matches nothing, and the databases would refuse the number
 _QUOTE_DATES = {"said_on"}
 _QUOTE_DATETIMES = {"created_at", "updated_at"}
 _CITATION_DATES = {"source__published_on"}

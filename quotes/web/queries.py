@@ -10,11 +10,9 @@ from django.db import connection, transaction
 from django.db.models import Prefetch
 from django.http import Http404
 
-from archive.db import prepared_statements
+from archive.db import MAX_ID, prepared_statements
 from archive.models import Source
 from quotes.models import Citation, Quote, Speaker, Venue
-
-MAX_ID = 2**63 - 1  # beyond a bigint no row can match, and PostgreSQL would refuse the number
 
 
 def public_quotes():

@@ -1,8 +1,18 @@
 """IPv6 addresses that carry an internal IPv4 address, or sit in a deprecated internal range, are refused."""
 
 import pytest
+from django.test import override_settings
 
 from archive.fetch import address_refusal, fetch_url
+
+# What is refused must not depend on the environment the tests run in.
+pytestmark = pytest.mark.usefixtures("no_private_addresses")
+
+
+@pytest.fixture
+def no_private_addresses():
+    with override_settings(FETCH_ALLOW_PRIVATE_ADDRESSES=False):
+        yield
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,6 @@
 marked so); a quote never published is deleted for real, never "retracted" into public view."""
 
 import pytest
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.utils import timezone
@@ -10,13 +9,15 @@ from django.utils import timezone
 from quotes.models import ApiToken, Quote
 from quotes.permissions import quote_deletion_error, retraction_error
 from quotes.services import delete_unpublished_quote, save_quote, set_quotes_status
+from quotes.web.queries import recent_states
 from tests.factories import cite, make_quote, make_speaker
 
 
 @pytest.fixture(autouse=True)
 def fresh_embed_state(db):
-    # Embed cards and oEmbed reuse a quote's state for a few seconds; each test starts clean.
-    cache.clear()
+    # Embed cards and oEmbed reuse a quote's state for a few seconds (per process); each test
+    # starts clean, as SQLite gives a rolled-back test's ids to the next.
+    recent_states.clear()
 
 
 def token_client(user) -> Client:

@@ -84,8 +84,12 @@ def test_a_repeated_word_is_not_a_perfect_match_for_a_quote_merely_holding_it(cl
     assert lookup(client, "the the the the") == []
     twice = make_quote("Regime change in Cuba is coming by the end of the year.", speaker=speaker)
     results = lookup(client, "the the the the")
-    assert [r["id"] for r in results] in ([], [twice.id])
-    assert all(r["score"] <= 0.5 for r in results)
+    # Half the fragment is there. PostgreSQL's word_similarity scores "the" 1.0, halved to 0.5, the
+    # least it shows; SQLite's token ratio is below 1 before halving, so it shows nothing.
+    if connection.vendor == "postgresql":
+        assert [(r["id"], r["score"]) for r in results] == [(twice.id, 0.5)]
+    else:
+        assert results == []
 
 
 @pytest.mark.django_db
