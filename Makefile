@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py quotes/importing/_speedups.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -37,4 +37,4 @@ bench: install
 	bash bench/run
 
 clean:
-	rm -rf $(VENV) var/*.sqlite3* var/screenshots
+	rm -rf $(VENV) var/*.sqlite3* var/screenshots build quotes/importing/_speedups*.so

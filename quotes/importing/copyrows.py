@@ -8,7 +8,7 @@ only prefixes ids and sends the text on.
 
 import datetime
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connections
 from django.db.models import NOT_PROVIDED
@@ -120,6 +120,7 @@ class ImportLayout:
     citations: RowLayout
     default_status: str
     published_at: str
+    _shared_columns: dict = field(default_factory=dict, repr=False, compare=False)
 
     def quote_row(
         self,
@@ -166,6 +167,20 @@ class ImportLayout:
             ]
         )
         return hash_key(digest), row
+
+    def shared_quote_columns(self, status: str | None) -> tuple[str, str]:
+        """What `quote_row` writes alike for every record of a Quotebank file (language "en", no
+        context, the status, unverified, no notes), from the language to the probability, and
+        the first-published column: for the C accelerator (quotebank.py), which writes the rest."""
+        shared = self._shared_columns.get(status)
+        if shared is None:
+            effective = status or self.default_status
+            middle = "\t".join(["en", "", effective, Quote.Verification.UNVERIFIED.value, "", "", ""])
+            shared = self._shared_columns[status] = (
+                middle,
+                "\t" + (self.published_at if effective == _PUBLISHED else NULL),
+            )
+        return shared
 
     @classmethod
     def build(cls, *, default_status: str, using: str = "default") -> "ImportLayout":

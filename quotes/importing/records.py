@@ -79,6 +79,16 @@ def _today(minute: int) -> datetime.date:
     return timezone.localdate()
 
 
+def today_iso() -> str:
+    """`today()` as "YYYY-MM-DD"."""
+    return _today_iso(int(time.monotonic() // 60))
+
+
+@lru_cache(maxsize=2)
+def _today_iso(minute: int) -> str:
+    return _today(minute).isoformat()
+
+
 def compact_pickle(cls):
     """Pickle a slotted dataclass as a constructor call with its field values: the default pickling
     of slotted dataclasses looks its fields up for every object, which costs the parsing process's
