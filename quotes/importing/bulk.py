@@ -6,8 +6,11 @@ constraints are dropped. At the start the natural keys already in the archive ar
 speaker + text hash, source URL hash, 128 bits of each hash); every batch then matches its records
 against them in memory, takes ids for the new quotes and sources from the tables' own sequences,
 and COPYs the new rows into quotes, sources and citations in one transaction, so batches stay
-atomic and a re-run after an interruption matches what was committed. The COPYs and the commit run
-on a second connection, in a thread, while the next batch is matched (`write_all`).
+atomic and a re-run after an interruption matches what was committed. The COPYs and the commits run
+in two threads, each on a connection of its own, batches taking turns, while the next batch is
+matched here (`write_all`): two batches are copied at once, the later one commits only once the
+earlier has, and never when it has not (its rows may point at the earlier one's ids, and nothing
+checks them during the load).
 
 Nothing checks those keys during the load: a quote or source another writer adds meanwhile is
 added again by the import, and folded into the other writer's row when the unique constraints
@@ -16,15 +19,19 @@ still has a unique index can still clash with another writer: citations (quote +
 speakers, venues and tags the batch creates; and so can quotes and sources once another bulk
 import, finishing first, has brought their constraints back (folding, maybe, rows this one knows
 by id: the foreign keys it restored then refuse this one's references to them). Such a clash rolls
-the batch back; the keys are read again, venues and tags looked up again, and the batch retried.
+the batch back, and the one in flight after it with it; the keys are read again, venues and tags
+looked up again, and both retried, in order.
 
 Citations of quotes that were already known (in the archive, or earlier in the file) are the
-one part matched by the database: staged and inserted where missing, as BatchWriter does.
+one part matched by the database: staged and inserted where missing, as BatchWriter does, once the
+batch before has committed (it may have written the same ones: see `_commit`).
 """
 
+import contextlib
 import itertools
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Generator, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -46,6 +53,11 @@ class BulkConflict(Exception):  # noqa: N818
     """A batch clashed with a citation, speaker, venue or tag written by someone else meanwhile."""
 
 
+class EarlierBatchFailed(Exception):  # noqa: N818
+    """The batch before this one did not commit: this one, laid out against its keys, rolled back
+    with it, and is written anew like a batch that clashed."""
+
+
 T = TypeVar("T")
 
 
@@ -64,6 +76,17 @@ class StagedBatch:
     new_source_ids: dict[int, int]
     created: int
     matched: int
+
+
+@dataclass
+class _Flight:
+    """A batch sent to a committing thread (`lane`, 0 or 1) and not yet settled here."""
+
+    batch: PreparedBatch
+    staged: StagedBatch
+    future: Future
+    tag: object
+    lane: int
 
 
 class BulkWriter:
@@ -133,49 +156,97 @@ class BulkWriter:
     def write_all(self, batches: Iterable[tuple[PreparedBatch, T]]) -> Iterator[tuple[BatchResult, T]]:
         """Every batch, each committed on its own and in order, with what came with it.
 
-        While one batch is copied and committed on a second connection (a thread of its own: it
-        mostly waits for PostgreSQL), the next is matched and laid out here, so the Python work
-        and the database's overlap. Matching the next batch counts on the keys of the one in
-        flight; should that one fail, or the next clash while being laid out, the one in flight is
-        settled first, then everything read again and the next written on its own. Inside a
-        caller's transaction (tests) there is one connection, and one batch at a time."""
+        Two committing threads, each on a connection of its own (they mostly wait for PostgreSQL),
+        take the batches in turn: while one copies batch k, the other copies batch k+1, and the
+        next is matched and laid out here, so the Python work and two backends' overlap. Two
+        batches are in flight at most; a third is laid out here meanwhile (`_pipelined`). Batch
+        k+1 is laid out against the keys of batch k, so it commits only after batch k has, and
+        rolls back when batch k does (`_commit`); should that happen, or a batch clash while being
+        laid out, everything in flight is settled in order and whatever was laid out against the
+        lost keys written anew (`_land`). Inside a caller's transaction (tests) there is one
+        connection, and one batch at a time."""
         if self.connection.in_atomic_block:
             for batch, tag in batches:
                 yield self.write(batch), tag
             return
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-commit") as committer:
+        with self._committers() as lanes:
+            yield from self._pipelined(batches, lanes)
 
-            def commit(staged: StagedBatch) -> BatchResult:
-                return committer.submit(self._commit, staged).result()
-
-            committer.submit(self._open_commit_connection).result()
+    @contextlib.contextmanager
+    def _committers(self) -> Iterator[tuple[ThreadPoolExecutor, ThreadPoolExecutor]]:
+        """Two committing threads, each opening and closing its own connection (Django's are per
+        thread). On the way out, whatever they still have in hand finishes first: a batch in flight
+        commits or rolls back whole, and nothing is left running or connected."""
+        with (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-commit-a") as first,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-commit-b") as second,
+        ):
+            lanes = (first, second)
             try:
-                pending = None  # (batch, staged, future, tag)
-                for batch, tag in batches:
-                    try:
-                        staged = self._stage(batch)
-                    except BulkConflict:
-                        staged = None
-                    if pending is not None:
-                        result, read_again = self._settle(commit, *pending[:3])
-                        yield result, pending[3]
-                        pending = None
-                        if read_again:  # laid out against keys that were rolled back
-                            staged = None
-                    if staged is None:
-                        yield self._retry(batch, commit), tag
-                    else:
-                        pending = (batch, staged, committer.submit(self._commit, staged), tag)
-                if pending is not None:
-                    yield self._settle(commit, *pending[:3])[0], pending[3]
+                self._on_each(lanes, self._open_commit_connection)
+                yield lanes
             finally:
-                committer.submit(self._close_commit_connection).result()
+                self._on_each(lanes, self._close_commit_connection)
+
+    @staticmethod
+    def _on_each(lanes, task) -> None:
+        """Run `task` in every committing thread, after what each has in hand; wait for all."""
+        done = [lane.submit(task) for lane in lanes]
+        wait(done)
+        for future in done:
+            future.result()
+
+    def _pipelined(self, batches, lanes) -> Iterator[tuple[BatchResult, T]]:
+        """write_all outside a transaction: lay out a batch, land the one before the last (two in
+        flight at most), send this one off on the thread the last is not using."""
+        flights: deque[_Flight] = deque()
+
+        def commit(staged: StagedBatch) -> BatchResult:  # a batch written anew: nothing in flight
+            return lanes[0].submit(self._commit, staged).result()
+
+        for batch, tag in batches:
+            try:
+                staged = self._stage(batch)
+            except BulkConflict:
+                staged = None
+            written_anew = yield from self._land(flights, commit, keep=0 if staged is None else 1)
+            if staged is None or written_anew:  # clashed, or laid out against keys since rolled back
+                yield self._retry(batch, commit), tag
+            else:
+                flights.append(self._take_off(lanes, flights, batch, staged, tag))
+        yield from self._land(flights, commit, keep=0)
+
+    def _take_off(self, lanes, flights: deque, batch, staged: StagedBatch, tag) -> _Flight:
+        """Send a laid-out batch to the thread the batch in flight (if any) is not on, told to
+        commit after it."""
+        earlier = flights[-1] if flights else None
+        lane = 1 - earlier.lane if earlier else 0
+        future = lanes[lane].submit(self._commit, staged, earlier.future if earlier else None)
+        return _Flight(batch, staged, future, tag, lane)
+
+    def _land(self, flights: deque, commit, keep: int) -> Generator[tuple[BatchResult, object], None, bool]:
+        """Settle the oldest batches in flight, in order, until `keep` remain, yielding their
+        results; returns whether one had to be written anew (so that everything was read again).
+
+        A batch that failed took the later ones down with it (they wait for its commit and roll
+        back without it): they are let finish before anything is read again (their threads read
+        the speaker and tag ids), then all of them are written anew, in order."""
+        written_anew = False
+        while len(flights) > keep:
+            flight = flights.popleft()
+            if flight.future.exception() is not None:
+                wait([later.future for later in flights])
+                keep = 0
+            result, read_again = self._settle(commit, flight.batch, flight.staged, flight.future)
+            written_anew = written_anew or read_again
+            yield result, flight.tag
+        return written_anew
 
     def _settle(self, commit, batch, staged, future) -> tuple[BatchResult, bool]:
         """(the batch's result, whether everything had to be read again to get it)."""
         try:
             return self._committed(staged, future.result()), False
-        except BulkConflict:
+        except (BulkConflict, EarlierBatchFailed):
             return self._retry(batch, commit), True
 
     def _retry(self, batch: PreparedBatch, commit) -> BatchResult:
@@ -191,7 +262,7 @@ class BulkWriter:
         raise AssertionError("unreachable")
 
     def _open_commit_connection(self) -> None:
-        """In the committing thread: its own connection, as durable as this one (see BatchWriter)."""
+        """In a committing thread: its own connection, as durable as this one (see BatchWriter)."""
         BatchWriter(using=self.connection.alias).relax_commit_durability()
 
     def _close_commit_connection(self) -> None:
@@ -210,9 +281,17 @@ class BulkWriter:
         self._remember(SOURCES, staged.new_source_ids.values())
         return result
 
-    def _commit(self, staged: StagedBatch) -> BatchResult:
-        """Copy and commit a laid-out batch on this thread's connection; raises BulkConflict with the
-        batch rolled back."""
+    def _commit(self, staged: StagedBatch, earlier: Future | None = None) -> BatchResult:
+        """Copy and commit a laid-out batch on this thread's connection, in one transaction; raises
+        BulkConflict with the batch rolled back.
+
+        `earlier` is the commit of the batch before, still in flight on the other connection. The
+        new rows are copied at once, beside it: they carry ids taken for this batch alone, so
+        nothing that batch writes can clash with them or wait for them. The rest waits for its
+        commit: the citations of known quotes and the links may be rows it writes too (a quote
+        met in both batches citing the same source), which this transaction must see committed,
+        not wait on; and this batch, laid out against its keys, must commit after it, and not at
+        all when it did not (EarlierBatchFailed rolls this one back)."""
         connection = connections[self.connection.alias]
         try:
             # (wrap_database_errors: the raw COPYs raise the driver's errors, not Django's)
@@ -221,15 +300,26 @@ class BulkWriter:
                 connection.wrap_database_errors,
                 connection.cursor() as cursor,
             ):
+                self._copy_new_rows(cursor, staged)
+                self._after(earlier)
                 return self._write_batch(cursor, staged)
         except IntegrityError as error:
             raise BulkConflict(str(error)) from error
 
-    def _write_batch(self, cursor, staged: StagedBatch) -> BatchResult:
+    @staticmethod
+    def _after(earlier: Future | None) -> None:
+        """Wait until the batch before has committed; raise EarlierBatchFailed if it did not."""
+        if earlier is not None and earlier.exception() is not None:
+            raise EarlierBatchFailed
+
+    def _copy_new_rows(self, cursor, staged: StagedBatch) -> None:
         layout = self.layout
         self._copy(cursor, layout.sources, staged.sources)
         self._copy(cursor, layout.quotes, staged.quotes)
         self._copy(cursor, layout.citations, staged.citations)
+
+    def _write_batch(self, cursor, staged: StagedBatch) -> BatchResult:
+        """The rest of a batch, once the batch before has committed: what the database matches."""
         added = staged.new_citations + self._add_known_citations(cursor, staged.known_citations)
         if staged.links:
             self.resolver._write_links(cursor, *staged.links)

@@ -146,8 +146,8 @@ def _phase(summary: ImportSummary, name: str, since: float) -> float:
 
 
 def _run_bulk(bulk, path, summary, rejects, status, batch_size, progress, mark) -> float:
-    """Parse in another process, match here, COPY on a second connection from a thread of its own
-    (quotes/importing/pipeline.py, bulk.py)."""
+    """Parse in another process, match here, COPY on two more connections from threads of their own,
+    two batches at once, committed in order (quotes/importing/pipeline.py, bulk.py)."""
     bulk.preload()
     mark = _phase(summary, "archive keys read", mark)
     collecting = gc.isenabled()
