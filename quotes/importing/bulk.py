@@ -358,9 +358,12 @@ class BulkWriter:
         """Match a batch in memory and lay it out as COPY text, with ids from the sequences; the keys
         it adds are remembered at once, for the next batch to match (see write_all)."""
         resolver = self.resolver
+        # The records of one speaker share one SpeakerRef (it pickles once a batch): its key is
+        # looked up once a speaker rather than once a record.
+        distinct = list({id(ref): ref for ref in batch.speakers}.values())
         try:  # created at once, in a transaction of their own: a later batch may need them
             with transaction.atomic(using=self.connection.alias):
-                self._resolve_speakers([*batch.speakers, *(s for about in batch.about for s in about)])
+                self._resolve_speakers([*distinct, *(s for about in batch.about for s in about)])
                 resolver._resolve_venues({venue for venue in batch.venues if venue})
                 resolver._resolve_tags(batch.tags)
         except IntegrityError as error:  # another writer created one of them meanwhile
@@ -369,7 +372,8 @@ class BulkWriter:
         known_quotes, known_sources = self.quote_ids, self.source_ids
 
         # Match in memory; new keys get their ids below, in the order first seen.
-        speakers = [speaker_ids[speaker.key] for speaker in batch.speakers]
+        id_of = {id(ref): speaker_ids[ref.key] for ref in distinct}
+        speakers = [id_of[id(ref)] for ref in batch.speakers]
         keys = [(key << 64) | speaker for key, speaker in zip(batch.quote_keys, speakers, strict=True)]
         new_quotes: dict[int, int] = {}  # key -> index into quote rows
         quote_rows = []

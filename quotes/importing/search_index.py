@@ -409,6 +409,11 @@ def _run_on_workers(schedule: _Schedule, run: Callable, using: str) -> None:
                 # core), so a build's helpers would only take the other connection's. At 1M quotes
                 # they made the GIN build beside them take 15 s instead of 9 s.
                 cursor.execute("SET max_parallel_maintenance_workers = 0")
+                # Nor for the foreign keys' checks (an anti-join of the whole tables): at 1M quotes
+                # a citation key took 1.9-2.5 s on one process, and as long with two parallel
+                # workers beside it, taken from the other connection's build.
+                cursor.execute("SET max_parallel_workers_per_gather = 0")
+                cursor.execute("SET jit = off")
                 while step := schedule.take():
                     try:
                         run(number, db, cursor, step)
