@@ -475,9 +475,220 @@ done:
     return result;
 }
 
+
+/* ---- The bulk loader's matching and laying out (quotes/importing/staging.py) ----------------- */
+
+static int write_int(_PyUnicodeWriter *w, PyObject *value)
+{
+    char digits[32];
+    long long n = PyLong_AsLongLong(value);
+    if (n == -1 && PyErr_Occurred())
+        return -1;
+    return _PyUnicodeWriter_WriteASCIIString(w, digits, snprintf(digits, sizeof digits, "%lld", n));
+}
+
+/* One value of copy_lines: None is NULL, an int its digits, a str as it is. */
+static int write_value(_PyUnicodeWriter *w, PyObject *value)
+{
+    if (value == Py_None)
+        return _PyUnicodeWriter_WriteASCIIString(w, "\\N", 2);
+    if (PyLong_CheckExact(value))
+        return write_int(w, value);
+    if (PyUnicode_CheckExact(value))
+        return _PyUnicodeWriter_WriteStr(w, value);
+    PyErr_Format(PyExc_TypeError, "copy_lines: an int, a str or None, not %.100s", Py_TYPE(value)->tp_name);
+    return -1;
+}
+
+/* first_new(keys, known) -> the indexes of the keys not in `known`, each at its first occurrence */
+static PyObject *first_new(PyObject *self, PyObject *args)
+{
+    PyObject *keys, *known, *seen, *out, *index;
+    Py_ssize_t i;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &keys, &PyDict_Type, &known))
+        return NULL;
+    if (!(seen = PySet_New(NULL)))
+        return NULL;
+    if (!(out = PyList_New(0))) {
+        Py_DECREF(seen);
+        return NULL;
+    }
+    for (i = 0; i < PyList_GET_SIZE(keys); i++) {
+        PyObject *key = PyList_GET_ITEM(keys, i);
+        int found = PyDict_Contains(known, key);
+        if (found == 0)
+            found = PySet_Contains(seen, key);
+        if (found < 0)
+            goto error;
+        if (found)
+            continue;
+        if (PySet_Add(seen, key) < 0 || !(index = PyLong_FromSsize_t(i)))
+            goto error;
+        if (PyList_Append(out, index) < 0) {
+            Py_DECREF(index);
+            goto error;
+        }
+        Py_DECREF(index);
+    }
+    Py_DECREF(seen);
+    return out;
+error:
+    Py_DECREF(seen);
+    Py_DECREF(out);
+    return NULL;
+}
+
+/* copy_lines(columns, end) -> one line a row: the columns' values joined by tabs, then `end` */
+static PyObject *copy_lines(PyObject *self, PyObject *args)
+{
+    PyObject *columns, *end;
+    Py_ssize_t rows, c, i, width;
+    _PyUnicodeWriter w;
+    if (!PyArg_ParseTuple(args, "O!U", &PyList_Type, &columns, &end))
+        return NULL;
+    width = PyList_GET_SIZE(columns);
+    if (width == 0)
+        return PyUnicode_New(0, 0);
+    for (c = 0; c < width; c++)
+        if (!PyList_CheckExact(PyList_GET_ITEM(columns, c))) {
+            PyErr_SetString(PyExc_TypeError, "copy_lines: columns must be lists");
+            return NULL;
+        }
+    rows = PyList_GET_SIZE(PyList_GET_ITEM(columns, 0));
+    for (c = 1; c < width; c++)
+        if (PyList_GET_SIZE(PyList_GET_ITEM(columns, c)) != rows) {
+            PyErr_SetString(PyExc_ValueError, "copy_lines: columns of different lengths");
+            return NULL;
+        }
+    _PyUnicodeWriter_Init(&w);
+    w.overallocate = 1;
+    for (i = 0; i < rows; i++) {
+        for (c = 0; c < width; c++) {
+            if (c && _PyUnicodeWriter_WriteChar(&w, '\t') < 0)
+                goto error;
+            if (write_value(&w, PyList_GET_ITEM(PyList_GET_ITEM(columns, c), i)) < 0)
+                goto error;
+        }
+        if (_PyUnicodeWriter_WriteStr(&w, end) < 0)
+            goto error;
+    }
+    return _PyUnicodeWriter_Finish(&w);
+error:
+    _PyUnicodeWriter_Dealloc(&w);
+    return NULL;
+}
+
+/* cite(keys, counts, url_keys, rows, known_quotes, known_sources, new_quotes, end)
+ *   -> (COPY text of the new quotes' citations, [(quote, source, row) to match], [quote id a record]) */
+static PyObject *cite(PyObject *self, PyObject *args)
+{
+    PyObject *keys, *counts, *url_keys, *rows, *known_quotes, *known_sources, *new_quotes, *end;
+    PyObject *known = NULL, *quote_ids = NULL, *seen = NULL, *cited = NULL, *text;
+    Py_ssize_t n, i, next = 0, k;
+    _PyUnicodeWriter w;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!O!O!O!U", &PyList_Type, &keys, &PyList_Type, &counts, &PyList_Type,
+                          &url_keys, &PyList_Type, &rows, &PyDict_Type, &known_quotes, &PyDict_Type, &known_sources,
+                          &PyDict_Type, &new_quotes, &end))
+        return NULL;
+    n = PyList_GET_SIZE(keys);
+    if (PyList_GET_SIZE(counts) != n || PyList_GET_SIZE(url_keys) != PyList_GET_SIZE(rows)) {
+        PyErr_SetString(PyExc_ValueError, "cite: lists of different lengths");
+        return NULL;
+    }
+    _PyUnicodeWriter_Init(&w);
+    w.overallocate = 1;
+    if (!(known = PyList_New(0)) || !(quote_ids = PyList_New(0)) || !(seen = PySet_New(NULL)) ||
+        !(cited = PySet_New(NULL)))
+        goto error;
+    for (i = 0; i < n; i++) {
+        PyObject *key = PyList_GET_ITEM(keys, i), *quote;
+        Py_ssize_t count = PyLong_AsSsize_t(PyList_GET_ITEM(counts, i));
+        int fresh;
+        if (count == -1 && PyErr_Occurred())
+            goto error;
+        if (count < 0 || next + count > PyList_GET_SIZE(url_keys)) {
+            PyErr_SetString(PyExc_ValueError, "cite: counts do not match the citations");
+            goto error;
+        }
+        if (!(quote = PyDict_GetItemWithError(known_quotes, key))) {
+            if (!PyErr_Occurred())
+                PyErr_SetObject(PyExc_KeyError, key);
+            goto error;
+        }
+        if (PyList_Append(quote_ids, quote) < 0)
+            goto error;
+        if ((fresh = PyDict_Contains(new_quotes, key)) < 0)
+            goto error;
+        if (fresh) {
+            int was_seen = PySet_Contains(seen, quote);
+            if (was_seen < 0)
+                goto error;
+            fresh = !was_seen;
+        }
+        if (PySet_Add(seen, quote) < 0 || PySet_Clear(cited) < 0)
+            goto error;
+        for (k = next; k < next + count; k++) {
+            PyObject *source = PyDict_GetItemWithError(known_sources, PyList_GET_ITEM(url_keys, k));
+            PyObject *row = PyList_GET_ITEM(rows, k);
+            int already;
+            if (!source) {
+                if (!PyErr_Occurred())
+                    PyErr_SetObject(PyExc_KeyError, PyList_GET_ITEM(url_keys, k));
+                goto error;
+            }
+            if ((already = PySet_Contains(cited, source)) < 0)
+                goto error;
+            if (already)
+                continue;
+            if (PySet_Add(cited, source) < 0)
+                goto error;
+            if (fresh) {
+                if (!PyUnicode_CheckExact(row)) {
+                    PyErr_SetString(PyExc_TypeError, "cite: rows must be str");
+                    goto error;
+                }
+                if (write_int(&w, quote) < 0 || _PyUnicodeWriter_WriteChar(&w, '\t') < 0 ||
+                    write_int(&w, source) < 0 || _PyUnicodeWriter_WriteChar(&w, '\t') < 0 ||
+                    _PyUnicodeWriter_WriteStr(&w, row) < 0 || _PyUnicodeWriter_WriteStr(&w, end) < 0)
+                    goto error;
+            } else {
+                PyObject *item = PyTuple_Pack(3, quote, source, row);
+                if (!item || PyList_Append(known, item) < 0) {
+                    Py_XDECREF(item);
+                    goto error;
+                }
+                Py_DECREF(item);
+            }
+        }
+        next += count;
+    }
+    if (next != PyList_GET_SIZE(url_keys)) {
+        PyErr_SetString(PyExc_ValueError, "cite: counts do not match the citations");
+        goto error;
+    }
+    Py_DECREF(seen);
+    Py_DECREF(cited);
+    if (!(text = _PyUnicodeWriter_Finish(&w))) {
+        Py_DECREF(known);
+        Py_DECREF(quote_ids);
+        return NULL;
+    }
+    return Py_BuildValue("(NNN)", text, known, quote_ids);
+error:
+    _PyUnicodeWriter_Dealloc(&w);
+    Py_XDECREF(known);
+    Py_XDECREF(quote_ids);
+    Py_XDECREF(seen);
+    Py_XDECREF(cited);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"quotebank_fast", quotebank_fast, METH_VARARGS,
      "An everyday Quotebank record as (name, qid, quote key, quote row, citations), or None."},
+    {"first_new", first_new, METH_VARARGS, "The indexes of the keys not known, at their first occurrence."},
+    {"copy_lines", copy_lines, METH_VARARGS, "COPY text of rows given column by column."},
+    {"cite", cite, METH_VARARGS, "A batch's citations: COPY text of the new, the known to match, quote ids."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_speedups", NULL, -1, methods};

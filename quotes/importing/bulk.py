@@ -28,7 +28,6 @@ batch before has committed (it may have written the same ones: see `_commit`).
 """
 
 import contextlib
-import itertools
 from collections import deque
 from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -38,8 +37,9 @@ from typing import TypeVar
 from django.db import IntegrityError, connections, transaction
 
 from archive.models import Source
-from quotes.importing.copyrows import NULL, ImportLayout, PreparedBatch, PreparedRecord, copy_text, hash_key
+from quotes.importing.copyrows import ImportLayout, PreparedBatch, PreparedRecord, copy_text, hash_key
 from quotes.importing.copyrows import layout as layout_of
+from quotes.importing.staging import cite, copy_lines, first_new
 from quotes.importing.uniques import Folded
 from quotes.importing.writer import BatchResult, BatchWriter
 from quotes.models import Quote, Speaker
@@ -375,66 +375,50 @@ class BulkWriter:
         id_of = {id(ref): speaker_ids[ref.key] for ref in distinct}
         speakers = [id_of[id(ref)] for ref in batch.speakers]
         keys = [(key << 64) | speaker for key, speaker in zip(batch.quote_keys, speakers, strict=True)]
-        new_quotes: dict[int, int] = {}  # key -> index into quote rows
-        quote_rows = []
-        for i, key in enumerate(keys):
-            if key not in known_quotes and key not in new_quotes:
-                new_quotes[key] = len(quote_rows)
-                venue = batch.venues[i]
-                quote_rows.append((speakers[i], venue_ids[venue] if venue else None, batch.quote_rows[i]))
-        new_sources: dict[int, int] = {}
-        source_rows = []
-        for url_key, source_row in zip(batch.url_keys, batch.source_rows, strict=True):
-            if url_key not in known_sources and url_key not in new_sources:
-                new_sources[url_key] = len(source_rows)
-                source_rows.append(source_row)
+        new_quotes = first_new(keys, known_quotes)
+        new_sources = first_new(batch.url_keys, known_sources)
 
         with self.connection.cursor() as cursor:
-            quote_ids = self._ids(cursor, QUOTES, len(quote_rows))
-            source_ids = self._ids(cursor, SOURCES, len(source_rows))
-        new_quote_ids = {key: quote_ids[i] for key, i in new_quotes.items()}
-        new_source_ids = {key: source_ids[i] for key, i in new_sources.items()}
+            quote_ids = self._ids(cursor, QUOTES, len(new_quotes))
+            source_ids = self._ids(cursor, SOURCES, len(new_sources))
+        new_quote_ids = {keys[i]: pk for i, pk in zip(new_quotes, quote_ids, strict=True)}
+        new_source_ids = {batch.url_keys[i]: pk for i, pk in zip(new_sources, source_ids, strict=True)}
         known_quotes.update(new_quote_ids)
         known_sources.update(new_source_ids)
 
-        cited_end = self.layout.citations.end
-        citation_lines, known_citations, seen = [], [], set()
-        record_quote_ids = []
-        citations = zip(batch.url_keys, batch.citation_rows, strict=True)
-        for key, count in zip(keys, batch.citation_counts, strict=True):
-            qid = known_quotes[key]
-            record_quote_ids.append(qid)
-            fresh = key in new_quote_ids and qid not in seen
-            seen.add(qid)
-            cited = set()
-            for url_key, citation_row in itertools.islice(citations, count):
-                sid = known_sources[url_key]
-                if sid in cited:
-                    continue
-                cited.add(sid)
-                if fresh:
-                    citation_lines.append(f"{qid}\t{sid}\t{citation_row}{cited_end}")
-                else:  # the quote may cite it already: the database decides
-                    known_citations.append((qid, sid, citation_row))
-
-        quote_end = self.layout.quotes.end
+        citations, known_citations, record_quote_ids = cite(
+            keys,
+            batch.citation_counts,
+            batch.url_keys,
+            batch.citation_rows,
+            known_quotes,
+            known_sources,
+            new_quote_ids,
+            self.layout.citations.end,
+        )
+        venues = [batch.venues[i] for i in new_quotes]
         has_links = any(batch.tags) or any(batch.about)
         return StagedBatch(
-            sources=self.layout.sources.lines(source_ids, source_rows),
-            quotes="".join(
-                [
-                    f"{pk}\t{speaker}\t{NULL if venue is None else venue}\t{row}{quote_end}"
-                    for pk, (speaker, venue, row) in zip(quote_ids, quote_rows, strict=True)
-                ]
+            sources=copy_lines(
+                [source_ids, [batch.source_rows[i] for i in new_sources]], self.layout.sources.end
             ),
-            citations="".join(citation_lines),
-            new_citations=len(citation_lines),
+            quotes=copy_lines(
+                [
+                    quote_ids,
+                    [speakers[i] for i in new_quotes],
+                    [venue_ids[venue] if venue else None for venue in venues],
+                    [batch.quote_rows[i] for i in new_quotes],
+                ],
+                self.layout.quotes.end,
+            ),
+            citations=citations,
+            new_citations=citations.count("\n"),
             known_citations=known_citations,
             links=(batch.records(), record_quote_ids) if has_links else None,
             new_quote_ids=new_quote_ids,
             new_source_ids=new_source_ids,
-            created=len(quote_rows),
-            matched=len(batch) - len(quote_rows),
+            created=len(new_quotes),
+            matched=len(batch) - len(new_quotes),
         )
 
     def _resolve_speakers(self, refs) -> None:
