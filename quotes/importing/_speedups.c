@@ -476,6 +476,80 @@ done:
 }
 
 
+#define APPEND_CONTEXT 19
+
+/* quotebank_append(raw, line, context) -> True when the record was an everyday one and is appended
+ * to the batch's lists, False when the Python code must decide. `context`, laid out once a batch
+ * (quotes/importing/quotebank.py, EverydayAppender): quotebank_fast's arguments after `raw`, the
+ * speaker function (quotebank_speaker: it may raise Rejected, before anything is appended), then the
+ * lists of a PreparedBatch: lines, speakers, venues, tags, about, quote_keys, quote_rows,
+ * citation_counts, url_keys, source_rows, citation_rows. */
+static PyObject *quotebank_append(PyObject *self, PyObject *args)
+{
+    PyObject *raw, *line, *context, *fast_args, *fast, *speaker, *citations, *value;
+    PyObject *lists[11];
+    Py_ssize_t i, k;
+    if (!PyArg_ParseTuple(args, "O!OO!", &PyDict_Type, &raw, &line, &PyTuple_Type, &context))
+        return NULL;
+    if (PyTuple_GET_SIZE(context) != APPEND_CONTEXT) {
+        PyErr_SetString(PyExc_ValueError, "quotebank_append: a context of 19 items");
+        return NULL;
+    }
+    for (i = 0; i < 11; i++) {
+        lists[i] = PyTuple_GET_ITEM(context, 8 + i);
+        if (!PyList_CheckExact(lists[i])) {
+            PyErr_SetString(PyExc_TypeError, "quotebank_append: the batch's fields must be lists");
+            return NULL;
+        }
+    }
+    if (!(fast_args = PyTuple_New(8)))
+        return NULL;
+    Py_INCREF(raw);
+    PyTuple_SET_ITEM(fast_args, 0, raw);
+    for (i = 0; i < 7; i++) {
+        value = PyTuple_GET_ITEM(context, i);
+        Py_INCREF(value);
+        PyTuple_SET_ITEM(fast_args, i + 1, value);
+    }
+    fast = quotebank_fast(self, fast_args);
+    Py_DECREF(fast_args);
+    if (!fast)
+        return NULL;
+    if (fast == Py_None) {
+        Py_DECREF(fast);
+        Py_RETURN_FALSE;
+    }
+    speaker = PyObject_CallFunctionObjArgs(PyTuple_GET_ITEM(context, 7), PyTuple_GET_ITEM(fast, 0),
+                                           PyTuple_GET_ITEM(fast, 1), NULL);
+    if (!speaker) {
+        Py_DECREF(fast);
+        return NULL;
+    }
+    citations = PyTuple_GET_ITEM(fast, 4);
+    {
+        PyObject *tags = PyList_New(0), *about = PyList_New(0);
+        PyObject *count = PyLong_FromSsize_t(PyList_GET_SIZE(citations));
+        int failed = !tags || !about || !count || PyList_Append(lists[0], line) < 0 ||
+                     PyList_Append(lists[1], speaker) < 0 || PyList_Append(lists[2], Py_None) < 0 ||
+                     PyList_Append(lists[3], tags) < 0 || PyList_Append(lists[4], about) < 0 ||
+                     PyList_Append(lists[5], PyTuple_GET_ITEM(fast, 2)) < 0 ||
+                     PyList_Append(lists[6], PyTuple_GET_ITEM(fast, 3)) < 0 || PyList_Append(lists[7], count) < 0;
+        Py_XDECREF(tags);
+        Py_XDECREF(about);
+        Py_XDECREF(count);
+        Py_DECREF(speaker);
+        for (k = 0; !failed && k < PyList_GET_SIZE(citations); k++) {
+            PyObject *citation = PyList_GET_ITEM(citations, k);
+            for (i = 0; i < 3 && !failed; i++)
+                failed = PyList_Append(lists[8 + i], PyTuple_GET_ITEM(citation, i)) < 0;
+        }
+        Py_DECREF(fast);
+        if (failed)
+            return NULL;
+    }
+    Py_RETURN_TRUE;
+}
+
 /* ---- The bulk loader's matching and laying out (quotes/importing/staging.py) ----------------- */
 
 static int write_int(_PyUnicodeWriter *w, PyObject *value)
@@ -686,6 +760,8 @@ error:
 static PyMethodDef methods[] = {
     {"quotebank_fast", quotebank_fast, METH_VARARGS,
      "An everyday Quotebank record as (name, qid, quote key, quote row, citations), or None."},
+    {"quotebank_append", quotebank_append, METH_VARARGS,
+     "Append an everyday Quotebank record to a batch's lists (True), or leave it to Python (False)."},
     {"first_new", first_new, METH_VARARGS, "The indexes of the keys not known, at their first occurrence."},
     {"copy_lines", copy_lines, METH_VARARGS, "COPY text of rows given column by column."},
     {"cite", cite, METH_VARARGS, "A batch's citations: COPY text of the new, the known to match, quote ids."},

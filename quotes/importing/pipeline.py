@@ -52,12 +52,15 @@ def _blocks(source: InputFile, fmt: str, batch_size: int, worker: int, workers: 
 
 
 def _parse(path, fmt, status, batch_size, layout, out, worker=0, workers=1) -> None:
-    from quotes.importing.quotebank import quotebank_prepared
+    from quotes.importing.quotebank import everyday_appender, python_prepared
     from quotes.importing.service import to_record
+
+    # Quotebank: an everyday record goes straight onto the batch's lists (the C accelerator).
+    appender = everyday_appender(status, layout) if fmt == "quotebank" else None
 
     def prepared(line, raw):
         if fmt == "quotebank" and not isinstance(raw, Undecodable):
-            return quotebank_prepared(line, raw, status=status, layout=layout)
+            return python_prepared(line, raw, status=status, layout=layout)
         return prepare_rows(to_record(fmt, line, raw, status=status), layout)
 
     gc.disable()  # millions of short-lived containers and no cycles: collections would cost a third
@@ -72,7 +75,12 @@ def _parse(path, fmt, status, batch_size, layout, out, worker=0, workers=1) -> N
             current = block
             batch.read += 1
             try:
-                batch.prepared.append(prepared(line, raw))
+                if (
+                    appender is None
+                    or type(raw) is not dict
+                    or not appender.append(line, raw, batch.prepared)
+                ):
+                    batch.prepared.append(prepared(line, raw))
             except Rejected as error:
                 batch.rejected.append((line, str(error), raw))
         if current is not None or worker == 0:  # an empty file still gives one (empty) batch

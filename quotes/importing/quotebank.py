@@ -7,7 +7,14 @@ A line looks like: {"quoteID": "2015-08-31-000271", "quotation": "...", "speaker
 
 from archive.models import Source
 from archive.urlnorm import url_host
-from quotes.importing.copyrows import BARE_CITATION, ImportLayout, PreparedRecord, hash_key, source_row
+from quotes.importing.copyrows import (
+    BARE_CITATION,
+    ImportLayout,
+    PreparedBatch,
+    PreparedRecord,
+    hash_key,
+    source_row,
+)
 from quotes.importing.records import (
     CitationRef,
     QuoteRecord,
@@ -27,9 +34,9 @@ from quotes.importing.records import (
 from quotes.models import QUOTE_MAX_LENGTH, Citation, Quote
 
 try:  # the optional C accelerator (setup.py); without it every record takes the Python path
-    from quotes.importing._speedups import quotebank_fast
+    from quotes.importing._speedups import quotebank_append, quotebank_fast
 except ImportError:  # pragma: no cover - depends on the install
-    quotebank_fast = None
+    quotebank_fast = quotebank_append = None
 
 # The quote columns Quotebank has no field for: what every record gets.
 _DAY, _UNKNOWN = Quote.Precision.DAY.value, Quote.Precision.UNKNOWN.value
@@ -121,6 +128,43 @@ def quotebank_prepared(line: int, raw: dict, *, status: str | None, layout: Impo
             speaker = quotebank_speaker(name, qid)
             return PreparedRecord(line, speaker, None, [], [], quote_key, quote_row, citations)
     return python_prepared(line, raw, status=status, layout=layout)
+
+
+class EverydayAppender:
+    """The reading process's way to the C accelerator: an everyday record goes straight onto the
+    batch's lists (`append` says True); any other is the Python code's (`python_prepared`)."""
+
+    def __init__(self, status: str | None, layout: ImportLayout) -> None:
+        middle, end = layout.shared_quote_columns(status)
+        secondary = BARE_CITATION[Citation.Role.SECONDARY]
+        self.constants = (QUOTE_MAX_LENGTH, _URL_LIMIT, _EXTERNAL_ID_LIMIT, middle, end, secondary)
+        self._context, self._batch = None, None
+
+    def append(self, line: int, raw: dict, batch: PreparedBatch) -> bool:
+        """Raises Rejected (nothing appended) for an everyday record whose speaker is refused."""
+        if batch is not self._batch:  # laid out once a batch (today's date with it)
+            self._batch = batch
+            self._context = (
+                today_iso(),
+                *self.constants,
+                quotebank_speaker,
+                batch.lines,
+                batch.speakers,
+                batch.venues,
+                batch.tags,
+                batch.about,
+                batch.quote_keys,
+                batch.quote_rows,
+                batch.citation_counts,
+                batch.url_keys,
+                batch.source_rows,
+                batch.citation_rows,
+            )
+        return quotebank_append(raw, line, self._context)
+
+
+def everyday_appender(status: str | None, layout: ImportLayout) -> EverydayAppender | None:
+    return EverydayAppender(status, layout) if quotebank_append is not None else None
 
 
 def python_prepared(line: int, raw: dict, *, status: str | None, layout: ImportLayout) -> PreparedRecord:

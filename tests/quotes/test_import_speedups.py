@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from quotes.importing import quotebank
-from quotes.importing.copyrows import ImportLayout
+from quotes.importing.copyrows import ImportLayout, PreparedBatch
 from quotes.importing.records import Rejected, today
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -263,3 +263,42 @@ def test_the_benchmark_corpus_is_prepared_identically(tmp_path):
         kind, _ = assert_same(raw, layout=layout)
         taken += quotebank.quotebank_fast(*_fast_args(raw)) is not None
     assert taken > 1000  # most records are everyday ones: the C path was exercised
+
+
+@needs_speedups
+def test_the_reading_process_appends_everyday_records_as_python_would(tmp_path):
+    """The reading process (pipeline.py) hands each record to EverydayAppender, which appends an
+    everyday one to the batch's lists in C and leaves the others to `python_prepared`: the batch,
+    field by field, and the rejections are those of the Python code alone."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import generate
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    path = tmp_path / "corpus.jsonl"
+    generate.generate(path, 1000)
+    rng = random.Random(9)
+    raws = [json.loads(line) for line in path.read_text().splitlines()]
+    for raw in raws:
+        if rng.random() < 0.2:
+            field = rng.choice(list(ODD))
+            raw[field] = rng.choice(ODD[field])
+    layout = ImportLayout.build(default_status="draft")
+    appender = quotebank.everyday_appender("published", layout)
+    fast, python = PreparedBatch(), PreparedBatch()
+    fast_rejected, python_rejected, taken = [], [], 0
+    for line, raw in enumerate(raws, start=1):
+        try:
+            if appender.append(line, raw, fast):
+                taken += 1
+            else:
+                fast.append(quotebank.python_prepared(line, raw, status="published", layout=layout))
+        except Rejected as error:
+            fast_rejected.append((line, str(error)))
+        try:
+            python.append(quotebank.python_prepared(line, raw, status="published", layout=layout))
+        except Rejected as error:
+            python_rejected.append((line, str(error)))
+    assert vars(fast) == vars(python)
+    assert fast_rejected == python_rejected and python_rejected  # some damage was rejected
+    assert taken > 500  # most went through the C code
