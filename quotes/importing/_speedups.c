@@ -374,16 +374,15 @@ static PyObject *quotebank_fast(PyObject *self, PyObject *args)
             {
                 Py_ssize_t domain_n = host_n - domain_skip > 255 ? 255 : host_n - domain_skip;
                 row_buf.len = 0;
-                PUT(&row_buf, url, url_n);
-                PUT(&row_buf, "\t", 1);
-                PUT(&row_buf, b.data, b.len);
-                PUT(&row_buf, "\t", 1);
-                PUT(&row_buf, url_hex, 64);
-                PUT(&row_buf, "\t", 1);
-                PUT(&row_buf, lower_host + domain_skip, domain_n);
-                PUT(&row_buf, "\t\t", 2);
-                PUT(&row_buf, lower_host + domain_skip, domain_n);
-                PUT(&row_buf, "\t\t\\N\t", 5);
+                if (buf_put(&row_buf, url, url_n) < 0 || buf_put(&row_buf, "\t", 1) < 0 ||
+                    buf_put(&row_buf, b.data, b.len) < 0 || buf_put(&row_buf, "\t", 1) < 0 ||
+                    buf_put(&row_buf, url_hex, 64) < 0 || buf_put(&row_buf, "\t", 1) < 0 ||
+                    buf_put(&row_buf, lower_host + domain_skip, domain_n) < 0 || buf_put(&row_buf, "\t\t", 2) < 0 ||
+                    buf_put(&row_buf, lower_host + domain_skip, domain_n) < 0 ||
+                    buf_put(&row_buf, "\t\t\\N\t", 5) < 0) {
+                    Py_DECREF(url_key);
+                    goto error;
+                }
                 source_row = PyUnicode_FromStringAndSize(row_buf.data, row_buf.len);
             }
             if (!source_row) {

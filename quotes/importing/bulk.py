@@ -91,6 +91,19 @@ class _Flight:
     lane: int
 
 
+def _last_of_each_key(refs: list, distinct: list) -> list:
+    """One SpeakerRef per speaker key, as `_resolve_speakers` would pick from the whole list: the
+    keys in the order first met, each with its last record's ref (a QID spelt two ways names its new
+    speaker as the row-by-row import does). `distinct`: the objects of `refs`, once each."""
+    last = {id(ref): i for i, ref in enumerate(refs)}
+    chosen: dict = {}  # key -> (last index, ref)
+    for ref in distinct:
+        key, i = ref.key, last[id(ref)]
+        if key not in chosen or chosen[key][0] < i:
+            chosen[key] = (i, ref)
+    return [ref for _, ref in chosen.values()]
+
+
 class BulkWriter:
     def __init__(self, layout: ImportLayout, *, using: str = "default") -> None:
         self.layout = layout
@@ -99,7 +112,6 @@ class BulkWriter:
         self.quote_ids: dict[int, int] = {}
         self.source_ids: dict[int, int] = {}
         self.sequences: dict[str, str] = {}
-        self._speaker_layout = None
         self.speakers_by_qid: dict[str, int] = {}
         self.speakers_by_slug: dict[str, tuple[int | None, str | None]] = {}
         # The ids this import created, as (first, last) runs: to recognise them among the folded.
@@ -358,12 +370,13 @@ class BulkWriter:
         """Match a batch in memory and lay it out as COPY text, with ids from the sequences; the keys
         it adds are remembered at once, for the next batch to match (see write_all)."""
         resolver = self.resolver
-        # The records of one speaker share one SpeakerRef (it pickles once a batch): its key is
-        # looked up once a speaker rather than once a record.
+        # The records of one speaker share one SpeakerRef (it pickles once a batch): keys are looked
+        # up once an object rather than once a record.
         distinct = list({id(ref): ref for ref in batch.speakers}.values())
         try:  # created at once, in a transaction of their own: a later batch may need them
             with transaction.atomic(using=self.connection.alias):
-                self._resolve_speakers([*distinct, *(s for about in batch.about for s in about)])
+                refs = [*_last_of_each_key(batch.speakers, distinct), *(s for a in batch.about for s in a)]
+                self._resolve_speakers(refs)
                 resolver._resolve_venues({venue for venue in batch.venues if venue})
                 resolver._resolve_tags(batch.tags)
         except IntegrityError as error:  # another writer created one of them meanwhile
@@ -456,13 +469,12 @@ class BulkWriter:
     def _insert_speakers(self, speakers: list[Speaker]) -> list[Speaker]:
         """Insert new speakers with one COPY, ids from their sequence (what bulk_create does, for a
         tenth of the time: a corpus brings tens of thousands of speakers in its first batches)."""
-        if self._speaker_layout is None:
-            self._speaker_layout = layout_of(Speaker, ("id",), SPEAKER_COLUMNS, self.connection.alias)
+        layout = layout_of(Speaker, ("id",), SPEAKER_COLUMNS, self.connection.alias)  # created_at: now
         rows = ["\t".join([copy_text(getattr(s, name)) for name in SPEAKER_COLUMNS]) for s in speakers]
         # (wrap_database_errors: a slug or QID another writer took is Django's IntegrityError)
         with self.connection.wrap_database_errors, self.connection.cursor() as cursor:
             ids = self._ids(cursor, SPEAKERS, len(speakers))
-            self._copy(cursor, self._speaker_layout, self._speaker_layout.lines(ids, rows))
+            self._copy(cursor, layout, layout.lines(ids, rows))
         for speaker, pk in zip(speakers, ids, strict=True):
             speaker.pk = pk
         return speakers

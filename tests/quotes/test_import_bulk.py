@@ -66,6 +66,45 @@ def test_a_bulk_import_writes_what_the_row_by_row_import_writes(tmp_path):
     assert _snapshot() == keep
 
 
+@pytest.mark.django_db
+def test_a_speaker_spelt_several_ways_in_a_batch_is_named_as_the_row_by_row_import_names_it(tmp_path):
+    """Quotebank spells one QID several ways; within a batch the last record's spelling names a new
+    speaker (BatchWriter's rule), and the bulk path, which looks each spelling up once, agrees."""
+    spellings = [
+        ("Barack Obama", ["Q76"]),
+        ("President Barack Obama", ["Q76"]),
+        ("Barack Obama", ["Q76"]),
+        ("Jane Doe", []),
+        ("JANE DOE", []),
+    ]
+    lines = [
+        json.dumps(
+            {
+                "quoteID": f"2015-08-31-00000{n}",
+                "quotation": f"Quotation number {n} of the spellings.",
+                "speaker": name,
+                "qids": qids,
+                "date": "2015-08-31 11:29:36",
+                "probas": [[name, "0.9"]],
+                "urls": [f"http://example.com/{n}"],
+            }
+        )
+        for n, (name, qids) in enumerate(spellings)
+    ]
+    path = write_sample(tmp_path / "spellings.json", lines)
+    run_import(path, tmp_path, "--search-index", "keep")
+    row_by_row = sorted(Speaker.objects.values_list("name", "slug", "wikidata_qid"))
+    Citation.objects.all().delete()
+    Quote.objects.all().delete()
+    Source.objects.all().delete()
+    Speaker.objects.all().delete()
+
+    run_import(path, tmp_path, *REBUILD)
+
+    assert sorted(Speaker.objects.values_list("name", "slug", "wikidata_qid")) == row_by_row
+    assert ("Barack Obama", "barack-obama", "Q76") in row_by_row  # the last spelling of Q76
+
+
 def _snapshot() -> dict:
     quote_fields = (
         "text", "text_normalized", "text_hash", "search_text", "said_on", "date_precision", "language",

@@ -37,8 +37,10 @@ EVERYDAY = {
 
 
 def _compiler_available() -> bool:
+    """A C compiler and Python's headers: what setup.py needs to build the accelerator."""
     compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
-    return shutil.which(compiler) is not None
+    headers = Path(sysconfig.get_paths()["include"]) / "Python.h"
+    return shutil.which(compiler) is not None and headers.exists()
 
 
 def test_the_accelerator_is_built_wherever_a_compiler_is():
@@ -226,6 +228,36 @@ ODD = {
 )
 def test_odd_records_get_the_python_answer(field, value):
     assert_same(variant(**{field: value}))
+
+
+@needs_speedups
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("quotation", "ALL CAPS `BACKTICKS`  and   spaces "),
+        ("quotation", "x" * 10_000),
+        ("date", "2015-08-31"),
+        ("date", TODAY),
+        ("date", "2016-02-29 23:59:59"),
+        ("date", None),
+        ("probas", [["x", "1"]]),
+        ("probas", [["x", "1e-5"]]),
+        ("probas", []),
+        ("urls", ["HTTP://WWW.Example.COM/Path"]),
+        ("urls", ["https://example.com"]),
+        ("urls", ["http://www.com/"]),
+        ("urls", ["http://example.com/a", "HTTP://EXAMPLE.COM/a", "http://example.com/a"]),
+        ("urls", []),
+        ("quoteID", None),
+        ("qids", []),
+    ],
+    ids=repr,
+)
+def test_everyday_variants_are_taken_by_the_accelerator(field, value):
+    """Not only the same answer as Python: these are the C code's own to give."""
+    raw = variant(**{field: value})
+    assert quotebank.quotebank_fast(*_fast_args(raw)) is not None
+    assert assert_same(raw)[0] == "prepared"
 
 
 @needs_speedups
