@@ -34,7 +34,8 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TypeVar
 
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, OperationalError, connections, transaction
+from psycopg.errors import LockNotAvailable
 
 from archive.models import Source
 from quotes.importing.copyrows import ImportLayout, PreparedBatch, PreparedRecord, copy_text, hash_key
@@ -49,6 +50,9 @@ SPEAKER_COLUMNS = ("name", "slug", "aliases", "wikidata_qid", "description", "se
 
 COPY_CHUNK = 1 << 20  # characters sent to the server at a time
 CONFLICT_RETRIES = 3
+# A committing connection's longest wait for a lock (see _open_commit_connection): far beyond any
+# wait for another writer's commit or another import's index builds at archive scale.
+LANE_LOCK_TIMEOUT = "10min"
 
 
 class BulkConflict(Exception):  # noqa: N818
@@ -277,8 +281,15 @@ class BulkWriter:
         raise AssertionError("unreachable")
 
     def _open_commit_connection(self) -> None:
-        """In a committing thread: its own connection, as durable as this one (see BatchWriter)."""
+        """In a committing thread: its own connection, as durable as this one (see BatchWriter), and
+        a lock timeout. Batch k+1 keeps its copied rows while it waits, in Python, for batch k's
+        commit: a wait PostgreSQL cannot see. Should another writer's transaction come between them
+        (waiting on k+1's rows while k waits on it), no deadlock would ever be reported; after
+        LANE_LOCK_TIMEOUT the waiting statement fails instead, and the batch and the one after it
+        roll back and are written anew (`_commit`)."""
         BatchWriter(using=self.connection.alias).relax_commit_durability()
+        with connections[self.connection.alias].cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = '{LANE_LOCK_TIMEOUT}'")
 
     def _close_commit_connection(self) -> None:
         connections[self.connection.alias].close()
@@ -320,6 +331,10 @@ class BulkWriter:
                 return self._write_batch(cursor, staged)
         except IntegrityError as error:
             raise BulkConflict(str(error)) from error
+        except OperationalError as error:
+            if isinstance(error.__cause__, LockNotAvailable):
+                raise BulkConflict(f"a lock was not granted within {LANE_LOCK_TIMEOUT}: {error}") from error
+            raise
 
     @staticmethod
     def _after(earlier: Future | None) -> None:

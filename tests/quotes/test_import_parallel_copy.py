@@ -312,3 +312,67 @@ def test_a_bulk_import_in_many_batches_writes_what_the_row_by_row_import_writes(
 
     assert summary.split(" in ")[0] == keep.split(" in ")[0]  # read, created, matched, rejected, citations
     assert _snapshot() == row_by_row
+
+
+def test_a_lock_held_past_the_timeout_stops_the_import_with_a_clear_error_instead_of_hanging(
+    tmp_path, monkeypatch
+):
+    """Batch k+1 waits for batch k's commit in Python, holding its rows: a wait PostgreSQL cannot see,
+    so a cycle through another writer would never be reported as a deadlock. A committing connection
+    gives up on a lock after LANE_LOCK_TIMEOUT; the batch is written anew, and when the lock never
+    comes the import stops, naming the cause, with the batches before it committed."""
+    run_import(write_sample(tmp_path / "before.json", [quotebank_line(15), quotebank_line(16)]), tmp_path)
+    quote = Quote.objects.get(external_id=json.loads(quotebank_line(15))["quoteID"])
+    other_url = json.loads(quotebank_line(16))["urls"][0]
+    source = Source.objects.get(url=other_url)
+    lines = [quotebank_line(n) for n in range(1, 41)]
+    record = json.loads(lines[14])
+    record["urls"].append(other_url)  # a known quote citing a known source: matched by the database
+    lines[14] = json.dumps(record)
+    monkeypatch.setattr(bulk, "LANE_LOCK_TIMEOUT", "300ms")
+    batches = Batches(monkeypatch, lines)
+    held, release = threading.Event(), threading.Event()
+
+    def another_writer():  # adds that citation and keeps its transaction open while the import runs
+        with connection.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute(
+                "INSERT INTO quotes_citation (quote_id, source_id, role, locator, selector_exact, "
+                "selector_prefix, selector_suffix, note, match) "
+                "VALUES (%s, %s, 'secondary', '', '', '', '', '', 'unchecked')",
+                [quote.pk, source.pk],
+            )
+            held.set()
+            release.wait(60)
+            cursor.execute("ROLLBACK")
+        connection.close()
+
+    def start_the_other_writer(n):
+        if n == 2 and not held.is_set():
+            threading.Thread(target=another_writer, daemon=True).start()
+            held.wait(WAIT)
+
+    batches.before_write = start_the_other_writer
+    retry = bulk.BulkWriter._retry
+
+    def retry_then_let_go(writer, batch, commit):  # the writer ends once the import has given up
+        try:
+            return retry(writer, batch, commit)
+        except bulk.BulkConflict:
+            release.set()  # (so that the index rebuild, which waits for locks as long as it takes, runs)
+            raise
+
+    monkeypatch.setattr(bulk.BulkWriter, "_retry", retry_then_let_go)
+    started = time.monotonic()
+    try:
+        summary, error = run_import(write_sample(tmp_path / "q.json", lines), tmp_path, *REBUILD)
+    finally:
+        release.set()
+
+    assert held.is_set()
+    assert error and "could not be written after 3 attempts" in error and "lock was not granted" in error
+    assert time.monotonic() - started < WAIT * 4
+    assert batches.committed == [1]
+    imported = set(Quote.objects.values_list("external_id", flat=True))
+    assert imported == batches.ids_of(1) | {quote.external_id, json.loads(quotebank_line(16))["quoteID"]}
+    assert not [thread for thread in threading.enumerate() if thread.name.startswith("import-commit")]

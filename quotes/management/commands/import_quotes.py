@@ -7,6 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from quotes.importing import import_quotes
+from quotes.importing.bulk import CONFLICT_RETRIES, BulkConflict
 from quotes.importing.readers import FORMATS, BadHeader, UnknownFormat
 from quotes.importing.service import DEFAULT_BATCH_SIZE
 from quotes.importing.uniques import DuplicatesNeedAPerson
@@ -66,6 +67,11 @@ class Command(BaseCommand):
             )
         except (UnknownFormat, BadHeader, DuplicatesNeedAPerson) as error:
             raise CommandError(str(error)) from None
+        except BulkConflict as error:  # other writers kept clashing with a batch, or held a lock
+            raise CommandError(
+                f"the import stopped: a batch could not be written after {CONFLICT_RETRIES} attempts "
+                f"({error}). Batches before it are committed; run the import again to finish the job."
+            ) from None
         self._close_bar()
         self.stdout.write(summary.line())
         self._write_timings(summary, options["verbosity"])
