@@ -273,22 +273,26 @@ def test_every_status_lays_out_the_same_row(status):
     assert_same(EVERYDAY, status=status, layout=ImportLayout.build(default_status="published"))
 
 
-@needs_speedups
-def test_the_benchmark_corpus_is_prepared_identically(tmp_path):
-    """2,000 records of the benchmark's generator (bench/generate.py): realistic text, speakers,
-    hosts and dates, plus random damage, each prepared both ways."""
+def benchmark_corpus(tmp_path, n: int) -> list[dict]:
+    """n records of the benchmark's generator (bench/generate.py, deterministic)."""
     sys.path.insert(0, str(ROOT / "bench"))
     try:
         import generate
     finally:
         sys.path.remove(str(ROOT / "bench"))
     path = tmp_path / "corpus.jsonl"
-    generate.generate(path, 2000)
+    generate.generate(path, n)
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@needs_speedups
+def test_the_benchmark_corpus_is_prepared_identically(tmp_path):
+    """2,000 records of the benchmark's generator (bench/generate.py): realistic text, speakers,
+    hosts and dates, plus random damage, each prepared both ways."""
     rng = random.Random(6)
     layout = ImportLayout.build(default_status="draft")
     taken = 0
-    for line in path.read_text().splitlines():
-        raw = json.loads(line)
+    for raw in benchmark_corpus(tmp_path, 2000):
         if rng.random() < 0.2:  # damage one field in five records
             field = rng.choice(list(ODD))
             raw[field] = rng.choice(ODD[field])
@@ -302,15 +306,8 @@ def test_the_reading_process_appends_everyday_records_as_python_would(tmp_path):
     """The reading process (pipeline.py) hands each record to EverydayAppender, which appends an
     everyday one to the batch's lists in C and leaves the others to `python_prepared`: the batch,
     field by field, and the rejections are those of the Python code alone."""
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        import generate
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
-    path = tmp_path / "corpus.jsonl"
-    generate.generate(path, 1000)
     rng = random.Random(9)
-    raws = [json.loads(line) for line in path.read_text().splitlines()]
+    raws = benchmark_corpus(tmp_path, 1000)
     for raw in raws:
         if rng.random() < 0.2:
             field = rng.choice(list(ODD))
