@@ -34,9 +34,9 @@ from quotes.importing.records import (
 from quotes.models import QUOTE_MAX_LENGTH, Citation, Quote
 
 try:  # the optional C accelerator (setup.py); without it every record takes the Python path
-    from quotes.importing._speedups import quotebank_append, quotebank_fast
+    from quotes.importing._speedups import quotebank_append
 except ImportError:  # pragma: no cover - depends on the install
-    quotebank_fast = quotebank_append = None
+    quotebank_append = None
 
 # The quote columns Quotebank has no field for: what every record gets.
 _DAY, _UNKNOWN = Quote.Precision.DAY.value, Quote.Precision.UNKNOWN.value
@@ -108,25 +108,13 @@ def quotebank_record(line: int, raw: dict, *, status: str | None) -> QuoteRecord
 
 
 def quotebank_prepared(line: int, raw: dict, *, status: str | None, layout: ImportLayout) -> PreparedRecord:
-    """What `prepare_rows(quotebank_record(...))` returns, without building the record first: from
-    the C accelerator for an everyday record, else from `checked_fields`."""
-    if quotebank_fast is not None:
-        middle, end = layout.shared_quote_columns(status)
-        fast = quotebank_fast(
-            raw,
-            today_iso(),
-            QUOTE_MAX_LENGTH,
-            _URL_LIMIT,
-            _EXTERNAL_ID_LIMIT,
-            middle,
-            end,
-            BARE_CITATION[Citation.Role.SECONDARY],
-        )
-        if fast is not None:
-            name, qid, quote_key, quote_row, citations = fast
-            # The checks before the speaker's passed, so the Python code would reach it too.
-            speaker = quotebank_speaker(name, qid)
-            return PreparedRecord(line, speaker, None, [], [], quote_key, quote_row, citations)
+    """One record as the reading process prepares it (pipeline.py): through the C accelerator when
+    it is an everyday one, else `python_prepared`. What `prepare_rows(quotebank_record(...))` returns."""
+    appender = everyday_appender(status, layout)
+    if appender is not None:
+        batch = PreparedBatch()
+        if appender.append(line, raw, batch):
+            return batch.records()[0]
     return python_prepared(line, raw, status=status, layout=layout)
 
 
@@ -168,7 +156,7 @@ def everyday_appender(status: str | None, layout: ImportLayout) -> EverydayAppen
 
 
 def python_prepared(line: int, raw: dict, *, status: str | None, layout: ImportLayout) -> PreparedRecord:
-    """`quotebank_prepared` in Python, for any record."""
+    """`quotebank_prepared` in Python alone, for any record."""
     text, speaker, said_on, probability, external_id, sources = checked_fields(raw)
     quote_key, quote_row = layout.quote_row(
         text,

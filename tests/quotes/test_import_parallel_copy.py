@@ -16,6 +16,7 @@ from archive.models import Source
 from quotes.importing import bulk, pipeline, service
 from quotes.models import Citation, Quote, Speaker
 from tests.quotes.test_import_bulk import _snapshot, commit_once_waited_on
+from tests.quotes.test_import_pipelined import citing_a_known_source
 from tests.quotes.test_import_quotebank import quotebank_line, run_import, sample_lines, write_sample
 
 pytestmark = [
@@ -235,14 +236,11 @@ def test_a_reading_failure_with_two_batches_in_flight_leaves_them_committed_and_
 
 def test_a_clash_in_flight_rolls_the_next_batch_back_and_writes_both_anew_in_order(tmp_path, monkeypatch):
     lines = [quotebank_line(n) for n in range(1, 31)]
-    run_import(write_sample(tmp_path / "before.json", lines[:2]), tmp_path)
-    quote = Quote.objects.get(external_id=json.loads(lines[0])["quoteID"])
-    other = Source.objects.get(url=json.loads(lines[1])["urls"][0])
     # Batch 1 cites line 2's source for line 1's quote (a citation the database matches), while
     # another session adds that very citation; batch 2 repeats batch 1's new quotes, and cites
     # their sources: ids batch 1 took, and loses when it rolls back.
-    cited = dict(json.loads(lines[0]), urls=[*json.loads(lines[0])["urls"], other.url])
-    file_lines = [json.dumps(cited), *lines[2:11], *lines[2:11], *lines[11:]]
+    cited, quote, other = citing_a_known_source(tmp_path, lines[0], lines[1])
+    file_lines = [cited, *lines[2:11], *lines[2:11], *lines[11:]]
     batches, seen = Batches(monkeypatch, file_lines), {}
     original, calls = bulk.BulkWriter._add_known_citations, []
 
@@ -321,14 +319,9 @@ def test_a_lock_held_past_the_timeout_stops_the_import_with_a_clear_error_instea
     so a cycle through another writer would never be reported as a deadlock. A committing connection
     gives up on a lock after LANE_LOCK_TIMEOUT; the batch is written anew, and when the lock never
     comes the import stops, naming the cause, with the batches before it committed."""
-    run_import(write_sample(tmp_path / "before.json", [quotebank_line(15), quotebank_line(16)]), tmp_path)
-    quote = Quote.objects.get(external_id=json.loads(quotebank_line(15))["quoteID"])
-    other_url = json.loads(quotebank_line(16))["urls"][0]
-    source = Source.objects.get(url=other_url)
     lines = [quotebank_line(n) for n in range(1, 41)]
-    record = json.loads(lines[14])
-    record["urls"].append(other_url)  # a known quote citing a known source: matched by the database
-    lines[14] = json.dumps(record)
+    # In batch 2, a known quote citing a known source: matched by the database.
+    lines[14], quote, source = citing_a_known_source(tmp_path, lines[14], lines[15])
     monkeypatch.setattr(bulk, "LANE_LOCK_TIMEOUT", "300ms")
     batches = Batches(monkeypatch, lines)
     held, release = threading.Event(), threading.Event()

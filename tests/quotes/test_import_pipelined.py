@@ -1,6 +1,6 @@
-"""The bulk load commits one batch on a second connection while it lays out the next
+"""The bulk load commits batches on connections of its own while it lays out the next
 (BulkWriter.write_all). These tests run outside a test transaction, as a real import does, so that
-the committing thread has a connection of its own."""
+the committing threads have connections of their own."""
 
 import json
 
@@ -24,6 +24,16 @@ def urls_of(lines) -> set[str]:
     return {url for line in lines for url in json.loads(line)["urls"]}
 
 
+def citing_a_known_source(tmp_path, line: str, other_line: str) -> tuple[str, Quote, Source]:
+    """Imports both lines first, then gives `line` citing `other_line`'s first source too, with its
+    quote and that source: a known quote citing a known source, a citation the database matches."""
+    run_import(write_sample(tmp_path / "before.json", [line, other_line]), tmp_path)
+    record = json.loads(line)
+    quote = Quote.objects.get(external_id=record["quoteID"])
+    other = Source.objects.get(url=json.loads(other_line)["urls"][0])
+    return json.dumps(dict(record, urls=[*record["urls"], other.url])), quote, other
+
+
 def test_a_quote_met_again_in_a_later_batch_is_matched_while_its_first_batch_commits(tmp_path):
     first = [quotebank_line(n) for n in range(1, 31)]
     again = [quotebank_line(n) for n in range(5, 15)]  # in batch 4, the quotes of batches 1 and 2
@@ -39,13 +49,10 @@ def test_a_quote_met_again_in_a_later_batch_is_matched_while_its_first_batch_com
 
 def test_a_batch_that_clashes_in_flight_is_written_again_and_the_next_laid_out_anew(tmp_path, monkeypatch):
     lines = [quotebank_line(n) for n in range(1, 31)]
-    run_import(write_sample(tmp_path / "before.json", lines[:2]), tmp_path)
-    quote = Quote.objects.get(external_id=json.loads(lines[0])["quoteID"])
-    other = Source.objects.get(url=json.loads(lines[1])["urls"][0])
     # Batch 1 cites line 2's source for line 1's quote (a citation the database matches), while
     # another session adds that very citation; batch 2 repeats batch 1's new quotes.
-    cited = dict(json.loads(lines[0]), urls=[*json.loads(lines[0])["urls"], other.url])
-    file_lines = [json.dumps(cited), *lines[2:11], *lines[2:11], *lines[11:]]
+    cited, quote, other = citing_a_known_source(tmp_path, lines[0], lines[1])
+    file_lines = [cited, *lines[2:11], *lines[2:11], *lines[11:]]
     original, calls = bulk.BulkWriter._add_known_citations, []
 
     def another_writer_cites_it_too(self, cursor, rows):
