@@ -41,6 +41,7 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
 import report  # noqa: E402
+import restore_floor  # noqa: E402
 import scenarios  # noqa: E402
 
 DATA = BENCH / "data"
@@ -225,6 +226,8 @@ def load(kind: str, data_file: Path, meta: dict) -> dict:
         log(f"{kind}: manage.py import_quotes is not available: loading with bench/fallback_load.py")
         command = [PYTHON, str(BENCH / "fallback_load.py"), str(data_file)]
     log(f"{kind}: importing {n:,} records ({'import_quotes' if importer else 'fallback loader'})")
+    if kind == "postgres":
+        sql(kind, "CHECKPOINT")  # as before the restore floor's clock: no earlier WAL to flush
     started = time.perf_counter()
     with logfile.open("ab") as out:
         code = subprocess.run(command, cwd=ROOT, env=project_env(kind), stdout=out, stderr=subprocess.STDOUT)
@@ -246,6 +249,11 @@ def load(kind: str, data_file: Path, meta: dict) -> dict:
         table: sql(kind, f"SELECT count(*) FROM {table}")[0][0]
         for table in ("quotes_quote", "quotes_speaker", "archive_source", "quotes_citation")
     }
+    floor = None
+    if kind == "postgres" and not code.returncode:
+        log(f"{kind}: restore floor (pg_dump, then pg_restore -j 2 into a fresh database)")
+        floor = restore_floor.measure(PG_URL, DATA)
+        log(f"{kind}: restore floor {floor}")
     result = {
         "loader": "manage.py import_quotes --format quotebank --status published" if importer else "fallback",
         "exit_code": code.returncode,
@@ -254,6 +262,7 @@ def load(kind: str, data_file: Path, meta: dict) -> dict:
         "records_per_second": round(n / import_seconds),
         "searchable_seconds": round(searchable_seconds, 1) if found else None,
         "analyze_seconds": analyze_seconds,
+        "restore_floor": floor,
         "counts": counts,
         "log_tail": logfile.read_text(errors="replace")[-600:],
     }

@@ -25,6 +25,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
+import restore_floor
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
@@ -100,6 +101,9 @@ def run(kind: str, n: int, path: Path) -> None:
         "-v",
         "2",
     )
+    if kind == "postgres":
+        with psycopg.connect(database_url, autocommit=True) as connection:
+            connection.execute("CHECKPOINT")  # as before the floor's restore: no earlier WAL to flush
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
     seconds, output = manage(database_url, *command)
     summary = SUMMARY.search(output)
@@ -112,6 +116,14 @@ def run(kind: str, n: int, path: Path) -> None:
         print(f"         {phase.strip()}")
     if kind == "postgres":
         print(f"         search right after: {searchable(database_url)} quotes match a planted common word")
+        floor = restore_floor.measure(database_url, DATA)
+        if "error" in floor:
+            print(f"         restore floor not measured: {floor['error']}")
+        else:
+            print(
+                f"         restore floor (pg_restore -j 2 of the archive): {floor['seconds']:.1f} s; "
+                f"the import took {seconds / floor['seconds']:.2f}× that"
+            )
     if os.environ.get("BENCH_REIMPORT", "1") == "1":
         seconds, output = manage(database_url, *command)
         summary = SUMMARY.search(output)

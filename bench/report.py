@@ -139,6 +139,15 @@ def extras(kind: str, entry: dict) -> list[str]:
             )
             + f"){target}."
         )
+        floor = imported.get("restore_floor")
+        if floor and "seconds" in floor:
+            lines.append(
+                f"- Restore floor (the archive dumped, then loaded by `pg_restore -j 2` into a new database, "
+                f"right after the import): {floor['seconds']} s; the import took "
+                f"**{imported['import_seconds'] / floor['seconds']:.2f}×** that."
+            )
+        elif floor:
+            lines.append(f"- Restore floor: not measured ({floor['error']}).")
     for target in ("project", "floor"):
         export = (entry.get(target) or {}).get("export")
         if not export:
