@@ -5,6 +5,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from archive.saving import save_checked
 from quotes.models import Quote
 from quotes.permissions import quote_deletion_error, retraction_error, status_change_error, was_ever_public
 from quotes.verification import verify_quote
@@ -54,7 +55,7 @@ def save_quote(*, quote: Quote, user, change_reason: str = "") -> Quote:
         quote.verification_overridden = True
     quote.full_clean()
     stamp_quote_for_save(quote=quote, user=user, change_reason=change_reason)
-    quote.save()
+    save_checked(quote)  # the same words posted twice at once: the second is told, not a 500
     return quote
 
 

@@ -1,7 +1,8 @@
 """Simultaneous writers: nobody's change is silently lost, nothing is created twice.
 
 On PostgreSQL, with real concurrency: requests race from threads and from two gunicorn worker
-processes against one database. (SQLite serialises writers, so the races cannot happen there.)
+processes against one database. (SQLite serialises writers; Django's in-memory SQLite test
+database cannot hold one connection's write open while another reads.)
 """
 
 import json
@@ -10,12 +11,14 @@ import threading
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 
+from archive.api.errors import api_exception_handler
+from archive.models import Source
 from quotes.models import ApiToken, Quote
-from tests.factories import make_quote, make_speaker
+from tests.factories import make_quote, make_source, make_speaker
 from tests.live_gunicorn import gunicorn, request, shared_database_url
 
 pytestmark = [
@@ -126,3 +129,85 @@ def test_simultaneous_posts_with_one_idempotency_key_across_processes_create_one
         # A retry after the first finished gets the first answer again, not a second quote.
         assert post() == 201
         assert Quote.objects.filter(text="One and only.").count() == 1
+
+
+def while_another_writes(write_first, request_second, table: str):
+    """The moment a unique check cannot see: `write_first` runs in a transaction that stays open
+    until `request_second` has passed its checks and sent its INSERT into `table` (watched through
+    Django's execute_wrapper); then the first commits, and the second's INSERT, which waited for it,
+    is refused by the unique index. Returns the second request's response."""
+    written, release, inserting = threading.Event(), threading.Event(), threading.Event()
+    answered = {}
+
+    def first():
+        try:
+            with transaction.atomic():
+                write_first()
+                written.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    def watch(execute, sql, params, many, context):
+        if sql.startswith(f'INSERT INTO "{table}"'):
+            inserting.set()
+        return execute(sql, params, many, context)
+
+    def second():
+        try:
+            with connection.execute_wrapper(watch):
+                answered["response"] = request_second()
+        finally:
+            release.set()
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    threads[0].start()
+    assert written.wait(30)
+    threads[1].start()
+    inserting.wait(30)
+    release.set()
+    for thread in threads:
+        thread.join()
+    return answered["response"]
+
+
+def api_post(path: str, body: dict):
+    client = Client(HTTP_AUTHORIZATION=f"Token {superuser_token()}")
+    return lambda: client.post(path, json.dumps(body), content_type="application/json")
+
+
+def test_a_url_posted_while_another_request_stores_it_is_refused_by_name_not_a_500():
+    url = "https://news.example.org/2025/03/02/interview"
+    post = api_post("/api/v1/sources/", {"url": url, "title": "The interview"})
+
+    response = while_another_writes(lambda: make_source(url), post, Source._meta.db_table)
+
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["code"] == "invalid" and "already" in " ".join(error["fields"]["url"])
+    assert Source.objects.filter(url=url).count() == 1
+
+
+def test_the_same_words_posted_while_another_request_stores_them_are_refused_not_a_500():
+    speaker = make_speaker("Ana Pérez", slug="ana-perez")
+    words = "We will build the bridge, and we will build it this year."
+    post = api_post("/api/v1/quotes/", {"text": words, "speaker": "ana-perez", "said_on": "2025-03-02"})
+
+    response = while_another_writes(
+        lambda: make_quote(words, speaker, status="draft"), post, Quote._meta.db_table
+    )
+
+    assert response.status_code == 400, response.content
+    assert "already has this quote" in response.json()["error"]["message"] + json.dumps(
+        response.json()["error"].get("fields", {})
+    )
+    assert Quote.objects.filter(speaker=speaker).count() == 1
+
+
+def test_a_clash_the_checks_cannot_explain_is_a_409_to_send_again():
+    response = api_exception_handler(IntegrityError("duplicate key value"), {})
+
+    assert response.status_code == 409
+    assert response.data["error"]["code"] == "conflict"
+    assert "send this one again" in response.data["error"]["message"]

@@ -11,6 +11,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.db.models import ProtectedError
 from django.http import Http404, JsonResponse
 from django.views import defaults
@@ -49,6 +50,9 @@ def _translate(exc):
         return exceptions.NotFound()
     if isinstance(exc, ProtectedError):
         return Conflict("Other records still refer to this one; it cannot be deleted.")
+    if isinstance(exc, IntegrityError):  # a write another request made impossible meanwhile
+        logger.warning("A write clashed with another request's: %s", exc)
+        return Conflict("Another request changed the same records at the same moment; send this one again.")
     return exc
 
 

@@ -3,18 +3,20 @@
 from rest_framework import serializers
 
 from archive.models import Snapshot, Source
+from archive.saving import save_checked
 
 
 class FullCleanModelSerializer(serializers.ModelSerializer):
     """Saves through the model's full_clean, so the API enforces the same rules as the admin
-    (a failed model rule is a 400 naming the field, never a database error)."""
+    (a failed model rule is a 400 naming the field, never a database error, even when another
+    request stores the same unique key at the same moment: archive/saving.py)."""
 
     def save(self, **kwargs):
         instance = self.instance or self.Meta.model()
         for name, value in {**self.validated_data, **kwargs}.items():
             setattr(instance, name, value)
         instance.full_clean()
-        instance.save()
+        save_checked(instance)
         self.instance = instance
         return instance
 
