@@ -60,4 +60,11 @@ def test_ordinary_pages_have_next_and_previous_without_count(client, db):
     assert set(first) == {"next", "previous", "results"} and first["previous"] is None
     second = client.get(first["next"]).json()
     assert len(second["results"]) == 2 and second["previous"]
+    last = client.get(second["next"]).json()
+    assert [v["name"] for v in last["results"]] == ["Venue 4"] and last["next"] is None
+    assert client.get(last["previous"]).json() == second
+    assert client.get(second["previous"]).json() == first  # page 1's link has no page parameter
+    assert "page=" not in second["previous"]
+    assert client.get("/api/v1/venues/?page_size=2&page=4").status_code == 404  # past the end
+    assert client.get(f"/api/v1/venues/?page={10**30}").status_code == 404  # not an overflow
     assert client.get("/api/v1/venues/?page_size=500").status_code == 400
