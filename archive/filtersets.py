@@ -5,6 +5,7 @@ import re
 import django_filters
 from django import forms
 from django.core.validators import RegexValidator
+from django.db.models import Q
 from django.http import QueryDict
 
 from archive.db import MAX_ID
@@ -112,7 +113,7 @@ class SourceFilterSet(StrictFilterSet):
 
     def filter_domain(self, queryset, name, value):
         host = clean_domain(value)
-        return queryset.filter(domain=host) | queryset.filter(domain__endswith="." + host)
+        return queryset.filter(Q(domain=host) | Q(domain__subdomain_of=host))  # archive/hosts.py
 
     def filter_q(self, queryset, name, value):
         if not value.strip():

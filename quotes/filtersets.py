@@ -151,7 +151,7 @@ class QuoteFilterSet(StrictFilterSet):
 
     def filter_source_domain(self, queryset, name, value):
         host = clean_domain(value)
-        on_host = Q(source__domain=host) | Q(source__domain__endswith="." + host)
+        on_host = Q(source__domain=host) | Q(source__domain__subdomain_of=host)  # archive/hosts.py
         return queryset.filter(Exists(Citation.objects.filter(on_host, quote_id=OuterRef("pk"))))
 
     def filter_publisher(self, queryset, name, value):

@@ -52,6 +52,7 @@ from typing import NamedTuple
 
 from django.db import connections, transaction
 
+from archive.hosts import POSTGRES_ONLY_INDEXES
 from archive.models import Source
 from quotes.importing.uniques import (
     DeferredUnique,
@@ -117,7 +118,8 @@ def model_index_statements(using: str = "default") -> dict[str, str]:
     """{index name: CREATE INDEX IF NOT EXISTS ...} for every non-unique B-tree the models declare
     on the tables an import fills (field indexes, foreign keys, Meta.indexes, PostgreSQL `_like`),
     but the partial ones: those index links an import never sets (Quote.Meta.indexes), so they cost
-    the load nothing, while building one again means another scan of the whole table."""
+    the load nothing, while building one again means another scan of the whole table. On PostgreSQL
+    also the indexes its migrations add beside the models (archive/hosts.py)."""
     connection = connections[using]
     partial = {index.name for model in BULK_TABLES for index in model._meta.indexes if index.condition}
     statements = {}
@@ -129,6 +131,8 @@ def model_index_statements(using: str = "default") -> dict[str, str]:
                 if not sql.startswith("CREATE INDEX ") or name in partial:
                     continue
                 statements[name] = sql.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
+    if connection.vendor == "postgresql":
+        statements.update(POSTGRES_ONLY_INDEXES)
     return statements
 
 

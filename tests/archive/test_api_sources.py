@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -67,3 +68,44 @@ def test_anonymous_cannot_write_sources(client, sources):
         "/api/v1/sources/", {"url": "https://example.net/x"}, content_type="application/json"
     )
     assert response.status_code == 401
+
+
+def test_a_host_finds_itself_and_its_subdomains_not_lookalikes(client, db):
+    urls = [
+        "https://nytimes.com/a",
+        "https://www.nytimes.com/b",  # stored as nytimes.com (www. is the host itself)
+        "https://cooking.nytimes.com/c",
+        "https://a.b.nytimes.com/d",
+        "https://notnytimes.com/e",
+        "https://nytimes.com.evil.example/f",
+        "https://nytimes.co/g",
+    ]
+    ids = {url: Source.objects.create(url=url).id for url in urls}
+
+    def found(host):
+        return {
+            s["id"]
+            for s in client.get("/api/v1/sources/", {"domain": host, "page_size": 50}).json()["results"]
+        }
+
+    assert found("nytimes.com") == {ids[url] for url in urls[:4]}
+    assert found("WWW.NYTimes.com.") == found("nytimes.com")
+    assert found("cooking.nytimes.com") == {ids["https://cooking.nytimes.com/c"]}
+    assert found("b.nytimes.com") == {ids["https://a.b.nytimes.com/d"]}
+    assert found("com") == {ids[url] for url in urls if ".co/" not in url and "evil" not in url}
+    assert found("example") == {ids["https://nytimes.com.evil.example/f"]}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plans")
+def test_the_host_filter_finds_subdomains_through_an_index(db):
+    """`domain LIKE '%.x'` scanned every source (0.3 s at 1.8M); its reversed form is a prefix
+    the index on reverse(domain) serves (archive/hosts.py)."""
+    from archive.filtersets import SourceFilterSet
+
+    queryset = SourceFilterSet(data={"domain": "nytimes.com"}, queryset=Source.objects.all()).qs
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "source_domain_reversed_idx" in plan and "source_domain_idx" in plan, plan
