@@ -11,6 +11,9 @@ for a search term cannot know whether the word is rare or common.
 
 Needs psycopg's server-side binding (`DB_SERVER_SIDE_BINDING`, on by default); elsewhere, and on
 SQLite, statements run as usual.
+
+Also the two database facts shared by both apps: `MAX_ID`, and `on_postgresql` for the migrations
+that add what only PostgreSQL has.
 """
 
 from contextlib import contextmanager
@@ -45,3 +48,14 @@ def prepared_statements(connection):
         return
     with connection.execute_wrapper(_execute_prepared):
         yield
+
+
+def on_postgresql(sql: str):
+    """For a migration's RunPython: run `sql` on PostgreSQL and nothing elsewhere (an index or
+    statistics SQLite has no form of)."""
+
+    def run(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(sql)
+
+    return run

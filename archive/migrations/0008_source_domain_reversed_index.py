@@ -4,21 +4,15 @@ the table unwritable for other SQLite tools."""
 
 from django.db import migrations
 
+from archive.db import on_postgresql
+
 CREATE = (
     'CREATE INDEX IF NOT EXISTS "source_domain_reversed_idx" ON "archive_source" (reverse("domain"::text))'
 )
 DROP = 'DROP INDEX IF EXISTS "source_domain_reversed_idx"'
 
 
-def _on_postgresql(sql):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("archive", "0007_source_language_and_date_rules")]
 
-    operations = [migrations.RunPython(_on_postgresql(CREATE), _on_postgresql(DROP), elidable=False)]
+    operations = [migrations.RunPython(on_postgresql(CREATE), on_postgresql(DROP), elidable=False)]

@@ -9,19 +9,13 @@ backwards until the page is full (0.07 ms). ANALYZE (autovacuum's, or the import
 
 from django.db import migrations
 
+from archive.db import on_postgresql
+
 CREATE = 'CREATE STATISTICS IF NOT EXISTS quote_language_upper_stats ON (upper(language::text)) FROM "quotes_quote"'
 DROP = "DROP STATISTICS IF EXISTS quote_language_upper_stats"
-
-
-def _on_postgresql(sql):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
-
-    return run
 
 
 class Migration(migrations.Migration):
     dependencies = [("quotes", "0008_about_protects_speakers")]
 
-    operations = [migrations.RunPython(_on_postgresql(CREATE), _on_postgresql(DROP), elidable=False)]
+    operations = [migrations.RunPython(on_postgresql(CREATE), on_postgresql(DROP), elidable=False)]
