@@ -72,9 +72,9 @@ def measure(database_url: str, scratch: Path) -> dict:
             seconds = time.perf_counter() - started
             if restored.returncode:
                 return {"error": f"pg_restore failed: {restored.stderr.strip()[-500:]}"}
-            quotes = _count(floor_url)
-            if quotes != _count(database_url):
-                return {"error": f"the restore holds {quotes:,} quotes, the imported database more"}
+            quotes, imported = _count(floor_url), _count(database_url)
+            if quotes != imported:
+                return {"error": f"the restore holds {quotes:,} quotes, the imported database {imported:,}"}
             return {"seconds": round(seconds, 1), "quotes": quotes}
     finally:
         with psycopg.connect(_admin(database_url), autocommit=True) as connection:
