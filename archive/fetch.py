@@ -5,7 +5,8 @@ point at the machine itself, the office network or a cloud metadata service. Eve
 redirect chain is therefore resolved first, each resolved address is checked, and the connection
 is made to the very address that was checked (never to the name again, which a hostile DNS
 server could answer differently the second time). Failures never raise: they come back as a
-`FetchResult` whose `failure_reason` a newsroom reader can understand.
+`FetchResult` whose `failure_reason` a newsroom reader can understand. One time limit
+(`FETCH_TOTAL_TIMEOUT`) holds for the whole fetch: name lookups, connections, every read.
 """
 
 import http.client
@@ -13,6 +14,7 @@ import io
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
@@ -88,10 +90,33 @@ def _private_allowed(host_ip: str, port: int) -> bool:
     return f"{host_ip}:{port}" in allowed
 
 
-def resolve_checked(host: str, port: int) -> str:
-    """Resolve `host` and return an address that may be contacted; refuse if any is off-limits."""
+def _lookup_within(host: str, port: int, seconds: float) -> list:
+    """getaddrinfo, given up after `seconds`. The system resolver has no time limit of its own to
+    pass (glibc waits 5 s a nameserver and tries twice: longer than a whole fetch may take), so
+    it runs in a thread of its own, left to finish alone if the answer comes too late."""
+    done, answer = threading.Event(), {}
+
+    def lookup() -> None:
+        try:
+            answer["infos"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            answer["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=lookup, name=f"resolve {host}", daemon=True).start()
+    if not done.wait(seconds):
+        raise TimeoutError(f"timed out resolving {host} after {seconds:.1f} s")
+    if "error" in answer:
+        raise answer["error"]
+    return answer["infos"]
+
+
+def resolve_checked(host: str, port: int, *, seconds: float) -> str:
+    """Resolve `host` within `seconds` and return an address that may be contacted; refuse if any
+    is off-limits."""
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = _lookup_within(host, port, seconds)
     except (socket.gaierror, UnicodeError) as exc:
         raise FetchRefused(f"could not resolve host {host!r} ({exc})") from exc
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
@@ -222,7 +247,7 @@ def _check_url(url: str):
 
 def _one_request(url: str, deadline: _Deadline, max_bytes: int):
     parts, port = _check_url(url)
-    address = resolve_checked(parts.hostname, port)
+    address = resolve_checked(parts.hostname, port, seconds=deadline.remaining())
     connect_timeout = min(settings.FETCH_CONNECT_TIMEOUT, deadline.remaining())
     connection_class = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
     connection = connection_class(

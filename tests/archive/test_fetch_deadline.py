@@ -1,16 +1,21 @@
-"""The fetch time limit holds for the whole answer, however slowly a server trickles it out.
+"""The fetch time limit holds for the whole answer, however slowly a server trickles it out, and
+for the name lookup before it, however long a nameserver keeps silent.
 
 A socket timeout bounds a single read; a server that sends a header line (or a chunk-size digit)
 just before each read would time out can otherwise keep the fetcher waiting for minutes.
 """
 
 import contextlib
+import json
+import os
 import shutil
 import ssl
 import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from django.test import override_settings
@@ -148,3 +153,61 @@ def test_a_prompt_answer_arrives_whole(request, scheme):
     assert result.ok, result.failure_reason
     assert (result.status, result.body) == (200, b"ok")
     assert elapsed < 1
+
+
+# Run in a network and mount namespace of its own (tests below): a nameserver on 127.0.0.1:53 that
+# hears every question and never answers, the system resolver pointed at it, then one fetch.
+SILENT_NAMESERVER_FETCH = """
+import json, socket, sys, threading, time
+
+import django
+
+django.setup()
+from django.conf import settings
+
+from archive.fetch import fetch_url
+
+server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+server.bind(("127.0.0.1", 53))
+questions = []
+
+
+def hear_and_keep_silent():
+    while True:
+        questions.append(server.recv(512))
+
+
+threading.Thread(target=hear_and_keep_silent, daemon=True).start()
+settings.FETCH_TOTAL_TIMEOUT = float(sys.argv[1])
+started = time.monotonic()
+result = fetch_url("http://quotes.silent-nameserver.example/interview")
+seconds = time.monotonic() - started
+print(json.dumps({"seconds": seconds, "reason": result.failure_reason, "questions": len(questions)}))
+"""
+
+
+def test_a_nameserver_that_never_answers_is_given_up_at_the_total_limit(tmp_path):
+    """The real system resolver (glibc: 5 s a try, two tries, 10 s in all) against a real silent
+    nameserver: the fetch gives up at its own limit, saying so."""
+    if os.geteuid() != 0 or not (shutil.which("unshare") and shutil.which("ip")):
+        pytest.skip("needs root, unshare and ip: a private network namespace for the silent nameserver")
+    resolv = tmp_path / "resolv.conf"
+    resolv.write_text("nameserver 127.0.0.1\noptions timeout:5 attempts:2\n")
+    script = tmp_path / "silent_nameserver_fetch.py"
+    script.write_text(SILENT_NAMESERVER_FETCH)
+    root = Path(__file__).resolve().parents[2]
+    shell = (
+        f"ip link set lo up && mount --bind {resolv} /etc/resolv.conf "
+        f"&& exec {sys.executable} {script} {LIMIT}"
+    )
+    command = ["unshare", "--mount", "--net", "sh", "-c", shell]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    run = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
+    if run.returncode and "unshare:" in run.stderr:
+        pytest.skip(f"no namespaces on this machine: {run.stderr.strip()}")
+    assert run.returncode == 0, run.stderr
+    answer = json.loads(run.stdout.strip().splitlines()[-1])
+
+    assert answer["questions"] >= 1, "the resolver asked the silent nameserver"
+    assert answer["reason"].startswith("timed out resolving quotes.silent-nameserver.example after 2.0 s")
+    assert answer["seconds"] < LIMIT + SLACK
