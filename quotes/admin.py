@@ -332,7 +332,12 @@ class QuoteAdmin(EditorsInput, SimpleHistoryAdmin):
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         # A revert saves as the change form does: in a transaction, which the form's row lock needs.
         with transaction.atomic(using=router.db_for_write(self.model)):
-            return super().history_form_view(request, object_id, version_id, extra_context)
+            response = super().history_form_view(request, object_id, version_id, extra_context)
+            if request.method == "POST" and response.status_code == 302:
+                # Saved (simple-history's view skips save_related): an old version's words and
+                # verdict are back, so look for them in the preserved copies again, as after any save.
+                verify_quote(quote=self.model.objects.get(pk=object_id))
+            return response
 
     def save_model(self, request, obj, form, change):
         if form.current:

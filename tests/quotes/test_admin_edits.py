@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
+from archive.services import add_manual_copy
 from quotes.models import Quote, Speaker
-from tests.factories import make_quote, make_speaker
+from tests.factories import cite, make_quote, make_source, make_speaker
 
 pytestmark = pytest.mark.django_db
 
@@ -333,3 +334,29 @@ def test_the_retract_action_needs_a_note_and_shows_it(reviewer):
         quote.refresh_from_db()
         assert (quote.status, quote.status_note) == (Quote.Status.RETRACTED, note)
         assert note in client.get(f"/q/{quote.pk}/").content.decode()
+
+
+def test_a_revert_to_older_words_checks_them_against_the_sources_again(editor):
+    """A revert brings back old words and the old verdict on them: the sources are checked again,
+    as after any save, so the verdict and the citation's evidence agree with the copy as it is."""
+    words = "We will build the bridge this year."
+    quote = make_quote(words, status="draft")
+    source = make_source()
+    add_manual_copy(source=source, text=f"At the rally she said: {words} Then she left.")
+    citation = cite(quote, source, role="primary")
+    client = signed_in(editor)
+
+    def verdict():
+        quote.refresh_from_db()
+        citation.refresh_from_db()
+        return quote.verification, citation.match, quote.verification_overridden
+
+    assert save(client, quote).status_code == 302  # saved as it is: checked, found
+    assert verdict() == ("verified", "verbatim", False)
+    assert save(client, quote, text="We will build the tunnel this year.").status_code == 302
+    assert verdict() == ("unverified", "not_found", False)
+
+    assert revert(client, quote, text=words, verification="verified").status_code == 302
+
+    assert verdict() == ("verified", "verbatim", False)  # not "verified" beside a citation "not found"
+    assert quote.text == words
