@@ -21,6 +21,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
@@ -35,8 +36,13 @@ def maintenance_work_mem() -> str:
     return re.search(r'^MAINTENANCE_WORK_MEM = "(\w+)"', text, re.MULTILINE).group(1)
 
 
+def _with_database(url: str, name: str) -> str:
+    """The same server URL (user, host, port, options) naming another database."""
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
 def _admin(url: str) -> str:
-    return url.rsplit("/", 1)[0] + "/postgres"
+    return _with_database(url, "postgres")
 
 
 def _count(url: str) -> int:
@@ -50,8 +56,8 @@ def measure(database_url: str, scratch: Path) -> dict:
     tools = {name: shutil.which(name) for name in ("pg_dump", "pg_restore")}
     if not all(tools.values()):
         return {"error": "pg_dump or pg_restore not found (Debian: apt-get install postgresql-client)"}
-    floor_url = f"{database_url}_floor"
-    floor_name = floor_url.rsplit("/", 1)[1]
+    floor_name = f"{urlsplit(database_url).path.lstrip('/')}_floor"
+    floor_url = _with_database(database_url, floor_name)
     with psycopg.connect(_admin(database_url), autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{floor_name}" WITH (FORCE)')
         connection.execute(f'CREATE DATABASE "{floor_name}"')
