@@ -177,6 +177,10 @@ class QuoteAdminForm(forms.ModelForm):
         conflict = self._edit_conflict()
         if conflict:
             raise ValidationError(conflict, code="edit_conflict")
+        if self.current is not None and cleaned.get("opened_version") is None:
+            # Not the admin's own page (it always sends the version): nothing to check a conflict
+            # against, so nothing is saved. The other rules are still checked, to say all at once.
+            self.add_error(None, VERSION_NEEDED)
         user = getattr(self, "current_user", None)
         # The status in the database: a revert's form starts from the old version's status.
         old_status = self.current["status"] if self.current else None
@@ -204,6 +208,10 @@ class QuoteAdminForm(forms.ModelForm):
         return cleaned
 
 
+VERSION_NEEDED = (
+    "This form did not say which version of the quote you opened, so your changes were not saved: reload the "
+    "page, then make your changes again."
+)
 RETRACTION_NOTE_NEEDED = (
     "Say why the quote is retracted: the note is shown with it on its page and on every card embedding it."
 )

@@ -46,6 +46,7 @@ def _change_data(quote: Quote, **overrides) -> dict:
         "citations-INITIAL_FORMS": "0",
         "citations-MIN_NUM_FORMS": "0",
         "citations-MAX_NUM_FORMS": "1000",
+        "opened_version": quote.version,  # as the admin's page sends it
     }
     data.update(overrides)
     return data

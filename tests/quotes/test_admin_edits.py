@@ -336,6 +336,19 @@ def test_the_retract_action_needs_a_note_and_shows_it(reviewer):
         assert note in client.get(f"/q/{quote.pk}/").content.decode()
 
 
+def test_a_change_sent_without_the_version_it_opened_is_not_saved(editor):
+    """The admin's page always sends the version it showed; a form without it (a script, an old
+    page) cannot be checked against a change made meanwhile, so it is refused, saying why."""
+    quote = make_quote("Words as first written", status="draft")
+    url = reverse("admin:quotes_quote_change", args=[quote.pk])
+    for missing in [{}, {"opened_version": ""}]:
+        response = signed_in(editor).post(url, form_data(quote, text="Words as sent by a script", **missing))
+        assert response.status_code == 200
+        assert "did not say which version of the quote you opened" in response.content.decode()
+    quote.refresh_from_db()
+    assert (quote.text, quote.version) == ("Words as first written", 1)
+
+
 def test_a_revert_to_older_words_checks_them_against_the_sources_again(editor):
     """A revert brings back old words and the old verdict on them: the sources are checked again,
     as after any save, so the verdict and the citation's evidence agree with the copy as it is."""

@@ -88,6 +88,7 @@ def test_who_a_quote_is_about_is_still_edited_in_the_admin_and_kept_in_history(c
         "citations-INITIAL_FORMS": "0",
         "citations-MIN_NUM_FORMS": "0",
         "citations-MAX_NUM_FORMS": "1000",
+        "opened_version": quote.version,  # as the admin's page sends it
     }
     assert client.post(url, data).status_code == 302
     assert set(quote.about.values_list("pk", flat=True)) == {subject.pk, other.pk}
