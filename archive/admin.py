@@ -3,7 +3,8 @@ from django.conf import settings
 from django.contrib import admin, messages
 from simple_history.admin import SimpleHistoryAdmin
 
-from archive.admin_filters import NulSafeSearch, values_filter
+from archive.admin_filters import values_filter
+from archive.admin_input import EditorsInput
 from archive.models import Snapshot, Source
 from archive.services import add_manual_copy, snapshot_source
 
@@ -21,7 +22,7 @@ class SnapshotInline(admin.TabularInline):
 
 
 @admin.register(Source)
-class SourceAdmin(NulSafeSearch, SimpleHistoryAdmin):
+class SourceAdmin(EditorsInput, SimpleHistoryAdmin):
     list_display = ["__str__", "publisher", "domain", "published_on", "language"]
     list_filter = [values_filter(Source, "language"), "published_on"]
     search_fields = ["url", "title", "publisher", "author"]
@@ -71,7 +72,7 @@ class ManualCopyForm(forms.ModelForm):
 
 
 @admin.register(Snapshot)
-class SnapshotAdmin(NulSafeSearch, admin.ModelAdmin):
+class SnapshotAdmin(EditorsInput, admin.ModelAdmin):
     list_display = ["source", "fetched_at", "method", "http_status", "failure_reason"]
     list_filter = ["method", "http_status"]
     search_fields = ["source__url", "source__title", "sha256", "final_url"]

@@ -2,14 +2,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.checks import ModelAdminChecks
 from django.contrib.admin.helpers import ActionForm
-from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import router, transaction
 from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from archive.admin_filters import NulSafeSearch, values_filter
+from archive.admin_filters import values_filter
+from archive.admin_input import BoundedModelMultipleChoiceField, EditorsInput
 from quotes.dates import format_said_on
 from quotes.models import ApiToken, Citation, Quote, Speaker, Tag, Venue
 from quotes.permissions import can_publish, retraction_error, status_change_error
@@ -29,57 +29,6 @@ def found_passage(citation: Citation) -> str:
         citation.selector_exact,
         citation.selector_suffix,
     )
-
-
-class KnownChoicesOnly:
-    """For an autocomplete widget: a submitted value that is not an id (speaker=abc) is shown as no
-    selection, beside the field's "Select a valid choice." error; Django's widget would look it up
-    as an id while showing the form again, and fail (a 500)."""
-
-    def optgroups(self, name, value, attr=None):
-        target = self.field.target_field
-        known = []
-        for item in value:
-            try:
-                target.to_python(item)
-            except ValidationError:
-                continue
-            known.append(item)
-        return super().optgroups(name, known, attr)
-
-
-class KnownChoicesAutocompleteSelect(KnownChoicesOnly, AutocompleteSelect):
-    pass
-
-
-class KnownChoicesAutocompleteSelectMultiple(KnownChoicesOnly, AutocompleteSelectMultiple):
-    pass
-
-
-class EditorsInput(NulSafeSearch):
-    """What every Verbatim admin page does with odd input: a NUL byte in a search box finds nothing
-    (NulSafeSearch), and autocompletes survive a submitted value that is not an id."""
-
-    def autocomplete_widget(self, db_field, request, **kwargs):
-        """The widget for an autocomplete field, or None for any other field."""
-        if "widget" in kwargs or db_field.name not in self.get_autocomplete_fields(request):
-            return None
-        widget = (
-            KnownChoicesAutocompleteSelectMultiple
-            if db_field.many_to_many
-            else KnownChoicesAutocompleteSelect
-        )
-        return widget(db_field, self.admin_site, using=kwargs.get("using"))
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if widget := self.autocomplete_widget(db_field, request, **kwargs):
-            kwargs["widget"] = widget
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if widget := self.autocomplete_widget(db_field, request, **kwargs):
-            kwargs["widget"] = widget
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 @admin.register(Speaker)
@@ -335,7 +284,7 @@ class QuoteAdmin(EditorsInput, SimpleHistoryAdmin):
         queryset = self.get_field_queryset(kwargs.get("using"), db_field, request)
         if queryset is not None:
             kwargs.setdefault("queryset", queryset)
-        return db_field.formfield(**kwargs)
+        return db_field.formfield(form_class=BoundedModelMultipleChoiceField, **kwargs)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         # A revert saves as the change form does: in a transaction, which the form's row lock needs.

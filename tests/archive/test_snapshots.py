@@ -223,3 +223,11 @@ def test_admin_manual_copy_form(client, superuser):
     assert "backs of nurses" in snapshot.text
     page = client.get(reverse("admin:archive_snapshot_change", args=[snapshot.pk])).content.decode()
     assert "backs of nurses" in page
+
+
+def test_a_copy_of_a_source_id_past_a_bigint_is_a_form_error_not_a_500(client, superuser):
+    """SQLite refuses to look such a number up (OverflowError); no source can have it."""
+    client.force_login(superuser)
+    response = client.post(reverse("admin:archive_snapshot_add"), {"source": str(2**64), "method": "manual"})
+    assert response.status_code == 200
+    assert "Select a valid choice" in " ".join(response.context["adminform"].form.errors["source"])

@@ -244,6 +244,30 @@ def test_a_speaker_that_is_not_an_id_is_a_form_error(superuser):
     assert "Select a valid choice." in " ".join(field_errors(response, "speaker"))
 
 
+LINKS = ["speaker", "venue", "translation_of", "correct_attribution", "about", "tags"]
+
+
+@pytest.mark.parametrize("field", LINKS)
+@pytest.mark.parametrize("number", [2**63, 2**64, -(2**63) - 1])
+def test_an_id_past_a_bigint_is_a_form_error_not_a_500(superuser, field, number):
+    """SQLite refuses to look such a number up (OverflowError): no row can have it, so it is an
+    unknown choice like any other, on every database."""
+    quote = make_quote(status="draft")
+    client = signed_in(superuser)
+    client.raise_request_exception = True
+    response = save(client, quote, **{field: [str(number)] if field in ("about", "tags") else str(number)})
+    assert response.status_code == 200
+    assert "Select a valid choice" in " ".join(field_errors(response, field))
+
+
+def test_a_citation_of_an_id_past_a_bigint_is_a_form_error_not_a_500(superuser):
+    data = {"quote": str(2**64), "source": str(2**63), "role": "primary"}
+    response = signed_in(superuser).post(reverse("admin:quotes_citation_add"), data)
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert set(form.errors) >= {"quote", "source"}
+
+
 @pytest.mark.parametrize(
     ("probability", "accepted"), [("2.5", False), ("-0.1", False), ("1", True), ("0", True)]
 )
