@@ -29,14 +29,19 @@ class IdsInRange:
     """For a form field choosing rows by id: a number no row can have is "Select a valid choice.",
     as any other unknown id, instead of a query the database refuses."""
 
+    def _key_field(self):
+        """The column the choice is looked up by: the primary key, or the field's `to_field_name`."""
+        opts = self.queryset.model._meta
+        return opts.get_field(self.to_field_name) if self.to_field_name else opts.pk
+
     def to_python(self, value):  # ModelChoiceField
-        if value not in self.empty_values and not is_id(self.queryset.model._meta.pk, value):
+        if value not in self.empty_values and not is_id(self._key_field(), value):
             raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
         return super().to_python(value)
 
     def _check_values(self, value):  # ModelMultipleChoiceField
         for item in value:
-            if not is_id(self.queryset.model._meta.pk, item):
+            if not is_id(self._key_field(), item):
                 raise ValidationError(
                     self.error_messages["invalid_choice"], code="invalid_choice", params={"value": item}
                 )

@@ -49,7 +49,8 @@ def checked_fields(raw: dict) -> tuple:
     probability, quoteID, [(url, publisher, url facts), ...]). Raises Rejected with the reason.
 
     Both ways of writing take it from here: `quotebank_record` (row by row, SQLite) and
-    `quotebank_prepared` (the PostgreSQL bulk load, straight to COPY rows, no record objects)."""
+    `python_prepared` (the PostgreSQL bulk load, straight to COPY rows, no record objects, for every
+    record the C accelerator leaves to Python: see EverydayAppender)."""
     get = raw.get
     text = clean_text(get("quotation"))
     name = get("speaker")
@@ -156,7 +157,8 @@ def everyday_appender(status: str | None, layout: ImportLayout) -> EverydayAppen
 
 
 def python_prepared(line: int, raw: dict, *, status: str | None, layout: ImportLayout) -> PreparedRecord:
-    """`quotebank_prepared` in Python alone, for any record."""
+    """One record laid out as COPY rows by Python alone, everyday or odd: what the C accelerator
+    does for everyday records (the differential tests hold the two to the same rows)."""
     text, speaker, said_on, probability, external_id, sources = checked_fields(raw)
     quote_key, quote_row = layout.quote_row(
         text,
